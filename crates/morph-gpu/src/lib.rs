@@ -1,0 +1,1 @@
+//! morph-gpu: the wgpu compute backend (filled by the GPU work).

@@ -1,0 +1,101 @@
+//! The error type of morph-io. Every variant names the file it is about.
+
+use std::path::PathBuf;
+
+/// Result with [`IoError`].
+pub type Result<T, E = IoError> = std::result::Result<T, E>;
+
+/// Errors reading, writing or finding image files and sequences.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// The operating system refused (missing file, permissions, disk full).
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid image of its format (truncated, corrupt).
+    #[error("{path}: {message}")]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A valid file this build cannot read or write (format, bit depth,
+    /// channel layout, extension).
+    #[error("{path}: unsupported: {message}")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is not supported.
+        message: String,
+    },
+    /// A header whose size is over the limits; refused before allocating.
+    #[error("{path}: {source}")]
+    Limits {
+        /// The file.
+        path: PathBuf,
+        /// The limit that was hit.
+        #[source]
+        source: morph_core::Error,
+    },
+    /// A malformed sequence pattern or frame range.
+    #[error("invalid {what} '{input}': {message}")]
+    Syntax {
+        /// `pattern` or `frame range`.
+        what: &'static str,
+        /// The text given.
+        input: String,
+        /// What is wrong, and what is expected.
+        message: String,
+    },
+    /// A frame of a sequence that is not on disk (with `--missing error`).
+    #[error("missing frame {frame}: {path} does not exist")]
+    MissingFrame {
+        /// Frame number.
+        frame: i64,
+        /// The path the pattern gives for it.
+        path: PathBuf,
+    },
+    /// A sequence whose frames do not all have the same size.
+    #[error("{path}: frame is {actual}, but the sequence's first frame is {expected}")]
+    SizeMismatch {
+        /// The odd frame.
+        path: PathBuf,
+        /// Its size.
+        actual: morph_core::error::Size,
+        /// The first frame's size.
+        expected: morph_core::error::Size,
+    },
+}
+
+impl IoError {
+    /// Shorthand for [`IoError::Io`].
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        IoError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for [`IoError::Decode`].
+    pub fn decode(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        IoError::Decode {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`IoError::Unsupported`].
+    pub fn unsupported(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        IoError::Unsupported {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}

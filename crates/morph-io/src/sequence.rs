@@ -1,0 +1,1 @@
+//! Frame sequences (filled by the sequence work).

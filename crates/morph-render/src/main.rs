@@ -1,0 +1,2 @@
+//! morph-render: the command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! morph: the engine a render worker links.
