@@ -1,0 +1,446 @@
+//! A frame: all GPU work for one output, recorded into one command encoder,
+//! submitted once, with one read-back.
+//!
+//! ```text
+//! let mut frame = ctx.frame("clamp")?;        // error scopes + encoder
+//! let input = frame.upload(&image)?;           // queue.write_buffer into pooled buffers
+//! let output = ops::clamp::clamp_on_device(&mut frame, &input, &params)?;
+//! let result = frame.read(&output)?;           // copy to staging, submit, wait, map
+//! ```
+//!
+//! Intermediates stay on the device; every pass of the frame goes into the
+//! same encoder, so per-submit overhead and transfers are paid once. Errors
+//! (out of memory, validation, device lost, failed map) are caught by error
+//! scopes around each wgpu call (allocation, bind group, submission; wgpu
+//! reports them synchronously, and scopes are thread-local, so each is pushed
+//! and popped within one call and frames never interleave scopes) and checked
+//! *before* any sample is read, so a failed frame returns an error, never a
+//! wrong image.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use morph_core::Image;
+
+use crate::context::{ErrorScopes, GpuContext};
+use crate::error::{GpuError, Result};
+use crate::image::{GpuImage, ImageHeader, PLANE_BYTES, RGBA_BYTES};
+use crate::pipeline::Kernel;
+use crate::pool::GpuBuffer;
+
+/// Usage of image buffers: bound as storage, written by uploads, read back.
+pub const IMAGE_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_DST)
+    .union(wgpu::BufferUsages::COPY_SRC);
+
+/// The grid of workgroups for a 1D launch over `count` elements with
+/// `workgroup_size` invocations per group: `[groups, 1, 1]` when that fits
+/// in `max_per_dimension`, else `[max, ceil(groups / max), 1]`. Shaders
+/// rebuild the linear index with `linear_index` from `common/index.wgsl` and
+/// skip indices `>= count`. `None` if even that grid is too large.
+pub fn linear_grid(count: u64, workgroup_size: u32, max_per_dimension: u32) -> Option<[u32; 3]> {
+    let groups = count.div_ceil(workgroup_size.max(1) as u64).max(1);
+    let max = max_per_dimension.max(1) as u64;
+    if groups <= max {
+        return Some([groups as u32, 1, 1]);
+    }
+    let rows = groups.div_ceil(max);
+    (rows <= max).then_some([max as u32, rows as u32, 1])
+}
+
+/// One frame's recording. See the [module docs](self).
+pub struct Frame<'ctx> {
+    ctx: &'ctx GpuContext,
+    label: String,
+    encoder: wgpu::CommandEncoder,
+    keep: Vec<Arc<GpuBuffer>>,
+}
+
+impl<'ctx> Frame<'ctx> {
+    pub(crate) fn new(ctx: &'ctx GpuContext, label: &str) -> Self {
+        let encoder = ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        Frame {
+            ctx,
+            label: label.to_owned(),
+            encoder,
+            keep: Vec::new(),
+        }
+    }
+
+    /// The context the frame runs on.
+    pub fn context(&self) -> &'ctx GpuContext {
+        self.ctx
+    }
+
+    /// The frame's label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The command encoder, for work [`Frame::dispatch`] does not cover
+    /// (copies, clears). Buffers used here must be kept alive with
+    /// [`Frame::keep`].
+    pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
+        &mut self.encoder
+    }
+
+    /// Keeps a buffer out of the pool until the frame's work has completed.
+    pub fn keep(&mut self, buffer: &Arc<GpuBuffer>) {
+        self.keep.push(Arc::clone(buffer));
+    }
+
+    /// A pooled buffer, kept until the frame completes.
+    ///
+    /// # Errors
+    /// [`GpuError::Limits`] or [`GpuError::OutOfMemory`].
+    pub fn buffer(
+        &mut self,
+        size: u64,
+        usage: wgpu::BufferUsages,
+        what: &str,
+    ) -> Result<Arc<GpuBuffer>> {
+        let buffer = GpuBuffer::acquire(self.ctx, size, usage, what)?;
+        self.keep(&buffer);
+        Ok(buffer)
+    }
+
+    /// Device buffers for an image described by `header`, contents undefined
+    /// (pooled buffers are not cleared: every kernel writes all it outputs).
+    ///
+    /// # Errors
+    /// [`GpuError::Limits`] if a plane exceeds the device's storage binding
+    /// size, [`GpuError::OutOfMemory`].
+    pub fn alloc_image(&mut self, header: ImageHeader) -> Result<GpuImage> {
+        let n = header.pixel_count();
+        let size = format!("{}x{}", header.width, header.height);
+        let rgba = self.buffer(n * RGBA_BYTES, IMAGE_USAGE, &format!("{size} RGBA image"))?;
+        let planes = header
+            .extra
+            .iter()
+            .map(|(name, _)| {
+                self.buffer(
+                    n * PLANE_BYTES,
+                    IMAGE_USAGE,
+                    &format!("{size} plane {name}"),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(GpuImage {
+            header,
+            rgba,
+            planes,
+        })
+    }
+
+    /// Device buffers shaped like `like` (same header, extra planes included).
+    ///
+    /// # Errors
+    /// As [`Frame::alloc_image`].
+    pub fn alloc_like(&mut self, like: &GpuImage) -> Result<GpuImage> {
+        self.alloc_image(like.header.clone())
+    }
+
+    /// Copies an image to the device (`queue.write_buffer`; the copy runs
+    /// before the frame's passes at submission).
+    ///
+    /// # Errors
+    /// As [`Frame::alloc_image`].
+    pub fn upload(&mut self, image: &Image) -> Result<GpuImage> {
+        let gpu = self.alloc_image(ImageHeader::of(image))?;
+        let queue = self.ctx.queue();
+        queue.write_buffer(gpu.rgba.buffer(), 0, bytemuck::cast_slice(image.as_flat()));
+        for (channel, plane) in image.extra.iter().zip(&gpu.planes) {
+            queue.write_buffer(plane.buffer(), 0, bytemuck::cast_slice(&channel.data));
+        }
+        Ok(gpu)
+    }
+
+    /// A uniform buffer holding `value` (a `Gpu<Op>Params`), kept until the
+    /// frame completes. Each call gets its own buffer, so several dispatches
+    /// of one frame can use different parameters.
+    ///
+    /// # Errors
+    /// [`GpuError::OutOfMemory`].
+    pub fn uniform<T: bytemuck::Pod>(&mut self, value: &T) -> Result<Arc<GpuBuffer>> {
+        let bytes = bytemuck::bytes_of(value);
+        let buffer = self.buffer(
+            bytes.len() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            std::any::type_name::<T>(),
+        )?;
+        self.ctx.queue().write_buffer(buffer.buffer(), 0, bytes);
+        Ok(buffer)
+    }
+
+    /// Records one compute pass: `kernel` with `bindings` as group 0
+    /// (binding `i` = `bindings[i]`, whole buffers) over `grid` workgroups.
+    /// The buffers are kept until the frame completes.
+    ///
+    /// # Errors
+    /// [`GpuError::Validation`] if the bindings do not match the kernel's
+    /// spec, [`GpuError::Limits`] if the grid exceeds the device's.
+    pub fn dispatch(
+        &mut self,
+        kernel: &Kernel,
+        bindings: &[&Arc<GpuBuffer>],
+        grid: [u32; 3],
+    ) -> Result<()> {
+        let spec = kernel.spec();
+        if bindings.len() != spec.bindings.len() {
+            return Err(GpuError::Validation {
+                what: format!("frame {} dispatching {}", self.label, spec.label),
+                message: format!(
+                    "{} bindings given, the kernel declares {}",
+                    bindings.len(),
+                    spec.bindings.len()
+                ),
+            });
+        }
+        let max = self.ctx.limits().max_compute_workgroups_per_dimension;
+        if let Some(&n) = grid.iter().find(|&&n| n > max) {
+            return Err(GpuError::Limits {
+                what: format!("{} dispatch of {grid:?} workgroups", spec.label),
+                needed: n as u64,
+                limit: max as u64,
+                limit_name: "max_compute_workgroups_per_dimension",
+                adapter: self.ctx.adapter_info().name.clone(),
+            });
+        }
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = bindings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.buffer().as_entire_binding(),
+            })
+            .collect();
+        let scopes = ErrorScopes::push(
+            self.ctx.device(),
+            format!("frame {} binding {}", self.label, spec.label),
+        );
+        let bind_group = self
+            .ctx
+            .device()
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(spec.label),
+                layout: kernel.bind_group_layout(),
+                entries: &entries,
+            });
+        scopes.check()?;
+        {
+            let mut pass = self
+                .encoder
+                .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(spec.label),
+                    timestamp_writes: None,
+                });
+            pass.set_pipeline(kernel.pipeline());
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
+        }
+        for b in bindings {
+            self.keep(b);
+        }
+        Ok(())
+    }
+
+    /// [`Frame::dispatch`] over `count` elements, one invocation each, laid
+    /// out by [`linear_grid`] (shaders use `common/index.wgsl`).
+    ///
+    /// # Errors
+    /// As [`Frame::dispatch`].
+    pub fn dispatch_linear(
+        &mut self,
+        kernel: &Kernel,
+        bindings: &[&Arc<GpuBuffer>],
+        count: u64,
+    ) -> Result<()> {
+        let size = kernel.spec().invocations();
+        let grid =
+            linear_grid(count, size, self.ctx.max_workgroups_per_dimension()).ok_or_else(|| {
+                GpuError::Limits {
+                    what: format!("{} over {count} elements", kernel.spec().label),
+                    needed: count,
+                    limit: (self.ctx.max_workgroups_per_dimension() as u64).pow(2) * size as u64,
+                    limit_name: "max_compute_workgroups_per_dimension squared",
+                    adapter: self.ctx.adapter_info().name.clone(),
+                }
+            })?;
+        self.dispatch(kernel, bindings, grid)
+    }
+
+    /// Submits the frame and waits for it, without reading anything back
+    /// (results stay on the device in [`GpuImage`]s).
+    ///
+    /// # Errors
+    /// Any error the frame's work raised.
+    pub fn finish(self) -> Result<()> {
+        self.submit_and_wait(None).map(|_| ())
+    }
+
+    /// Submits the frame, waits, and reads `image` back.
+    ///
+    /// # Errors
+    /// Any error the frame's work raised; no image is returned then.
+    pub fn read(self, image: &GpuImage) -> Result<Image> {
+        let mut images = self.read_all(&[image])?;
+        Ok(images.remove(0))
+    }
+
+    /// Submits the frame, waits, and reads several images back through one
+    /// staging buffer and one map.
+    ///
+    /// # Errors
+    /// Any error the frame's work raised; no image is returned then.
+    pub fn read_all(mut self, images: &[&GpuImage]) -> Result<Vec<Image>> {
+        let total: u64 = images
+            .iter()
+            .flat_map(|i| i.buffers())
+            .map(|b| b.size())
+            .sum();
+        let staging = self.buffer(
+            total,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            &format!("read-back of frame {}", self.label),
+        )?;
+        let mut offset = 0;
+        for buffer in images.iter().flat_map(|i| i.buffers()) {
+            self.encoder.copy_buffer_to_buffer(
+                buffer.buffer(),
+                0,
+                staging.buffer(),
+                offset,
+                buffer.size(),
+            );
+            offset += buffer.size();
+            self.keep.push(Arc::clone(buffer));
+        }
+        let view = match self.submit_and_wait(Some(&staging)) {
+            Ok(()) => staging
+                .buffer()
+                .get_mapped_range(..)
+                .map_err(|e| GpuError::Readback {
+                    what: "read-back".to_owned(),
+                    message: e.to_string(),
+                }),
+            Err(e) => Err(e),
+        };
+        let view = match view {
+            Ok(view) => view,
+            Err(e) => {
+                staging.discard();
+                return Err(e);
+            }
+        };
+        let bytes: &[u8] = &view;
+        let mut offset = 0usize;
+        let mut take = |n: usize| {
+            let slice = &bytes[offset..offset + n];
+            offset += n;
+            slice
+        };
+        let out = images
+            .iter()
+            .map(|image| {
+                let n = image.pixel_count() as usize;
+                let rgba_len = image.rgba.size() as usize;
+                let mut pixels = vec![[0.0f32; 4]; n];
+                bytemuck::cast_slice_mut::<[f32; 4], u8>(&mut pixels)
+                    .copy_from_slice(&take(rgba_len)[..n * RGBA_BYTES as usize]);
+                let planes = image
+                    .planes
+                    .iter()
+                    .map(|p| {
+                        let mut plane = vec![0.0f32; n];
+                        bytemuck::cast_slice_mut::<f32, u8>(&mut plane)
+                            .copy_from_slice(&take(p.size() as usize)[..n * PLANE_BYTES as usize]);
+                        plane
+                    })
+                    .collect();
+                image.header.to_image(pixels, planes)
+            })
+            .collect();
+        drop(view);
+        staging.buffer().unmap();
+        Ok(out)
+    }
+
+    /// Submits, maps `staging` (if any), waits for this submission, then
+    /// checks the error scopes, the device and the map, in that order.
+    fn submit_and_wait(self, staging: Option<&Arc<GpuBuffer>>) -> Result<()> {
+        let Frame {
+            ctx,
+            label,
+            encoder,
+            keep,
+        } = self;
+        // Recording errors (bad passes, copies) surface at `finish`, resource
+        // and execution errors at `submit`: both inside these scopes.
+        let scopes = ErrorScopes::push(ctx.device(), format!("frame {label}"));
+        let index = ctx.queue().submit([encoder.finish()]);
+        let (tx, rx) = mpsc::channel();
+        if let Some(staging) = staging {
+            staging
+                .buffer()
+                .map_async(wgpu::MapMode::Read, .., move |r| {
+                    let _ = tx.send(r);
+                });
+        }
+        let submitted = scopes.check();
+        let polled = ctx.device().poll(wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: None,
+        });
+        submitted?;
+        ctx.check_alive()?;
+        if let Err(e) = polled {
+            // A refused submission (e.g. on a destroyed device) shows up only
+            // here. One more poll lets wgpu run the device-lost callback.
+            let _ = ctx.device().poll(wgpu::PollType::Poll);
+            ctx.check_alive()?;
+            return Err(GpuError::Internal {
+                what: format!("waiting for frame {label}"),
+                message: format!("{e} (the device refused the submission)"),
+            });
+        }
+        if staging.is_some() {
+            match rx.try_recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    return Err(GpuError::Readback {
+                        what: format!("frame {label}"),
+                        message: e.to_string(),
+                    });
+                }
+                Err(_) => {
+                    return Err(GpuError::Readback {
+                        what: format!("frame {label}"),
+                        message: "the map callback did not run after the wait".to_owned(),
+                    });
+                }
+            }
+        }
+        drop(keep);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_grid_wraps_rows() {
+        assert_eq!(linear_grid(1, 256, 65535), Some([1, 1, 1]));
+        assert_eq!(linear_grid(256, 256, 65535), Some([1, 1, 1]));
+        assert_eq!(linear_grid(257, 256, 65535), Some([2, 1, 1]));
+        // 3840x2160 pixels: 32400 groups fit one row.
+        assert_eq!(linear_grid(3840 * 2160, 256, 65535), Some([32400, 1, 1]));
+        // 2^28 pixels need 2^20 groups: 17 rows of 65535.
+        assert_eq!(linear_grid(1 << 28, 256, 65535), Some([65535, 17, 1]));
+        assert_eq!(linear_grid(100, 10, 4), Some([4, 3, 1]));
+        assert_eq!(linear_grid(100, 1, 3), None);
+    }
+}
