@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included: installs Mesa's lavapipe (software
+# Vulkan) when no Vulkan driver is present, so every GPU op's parity test
+# runs against its CPU twin with MORPH_REQUIRE_GPU=1 (a missing adapter is a
+# failure, not a skip). Then format, lints and every test in the workspace.
+#
+# Usage: bash scripts/test.sh            (CI runs exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+    echo "== installing Mesa lavapipe (software Vulkan) for the GPU tests"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+fi
+
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+export MORPH_REQUIRE_GPU=1
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace --no-fail-fast
