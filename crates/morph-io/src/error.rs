@@ -62,6 +62,29 @@ pub enum IoError {
         /// The path the pattern gives for it.
         path: PathBuf,
     },
+    /// No frame of a sequence could be used: no file on disk matches the
+    /// pattern, or none of the frames asked for exists (whatever the
+    /// missing-frame policy).
+    #[error("no frames of '{pattern}' in {dir}: {message}")]
+    NoFrames {
+        /// The pattern, as given.
+        pattern: String,
+        /// The directory that was searched.
+        dir: PathBuf,
+        /// What was looked for.
+        message: String,
+    },
+    /// An output pattern that is a single file, asked to hold several frames.
+    #[error(
+        "output '{pattern}' is a single file but {frames} frames are to be written; \
+         use a sequence pattern such as name.####.exr"
+    )]
+    SingleFileOutput {
+        /// The output pattern, as given.
+        pattern: String,
+        /// How many frames were to be written.
+        frames: usize,
+    },
     /// A sequence whose frames do not all have the same size.
     #[error("{path}: frame is {actual}, but the sequence's first frame is {expected}")]
     SizeMismatch {

@@ -1,1 +1,0 @@
-//! Frame sequences (filled by the sequence work).
