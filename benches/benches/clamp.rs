@@ -1,0 +1,101 @@
+//! Clamp on the CPU and the GPU.
+//!
+//! Ids are `clamp/<backend>/<W>x<H>`, throughput in pixels:
+//! - `clamp/cpu/..` — `morph_core::ops::clamp::clamp` (rayon; includes the
+//!   copy of the output image);
+//! - `clamp/gpu/..` — `morph_gpu::ops::clamp::clamp`: upload, kernel,
+//!   read-back, waiting for completion: what a frame costs end to end;
+//! - `clamp/gpu-kernel/..` — the kernel alone on an input kept on the
+//!   device (one frame, submit, wait; no transfers);
+//! - `clamp/gpu-upload/..` and `clamp/gpu-readback/..` — the transfers alone.
+//!
+//! The GPU groups run on `GpuContext::shared_for_tests` (the best adapter,
+//! software included) and are skipped with a message when there is none.
+//! Fixtures: `morph_core::test_support::pattern_image`, seeded.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use morph_core::params::ClampParams;
+use morph_core::test_support::pattern_image;
+use morph_gpu::GpuContext;
+use morph_gpu::ops::clamp::{clamp, clamp_on_device};
+
+const SIZES: &[(u32, u32)] = &[(1920, 1080), (3840, 2160)];
+
+/// Bounds inside the pattern's range, so both branches of the kernel run.
+const PARAMS: ClampParams = ClampParams {
+    min_clamp: true,
+    max_clamp: true,
+    min_value: 0.2,
+    max_value: 0.8,
+};
+
+fn bench_clamp(c: &mut Criterion) {
+    let mut group = c.benchmark_group("clamp");
+    group.sample_size(10);
+    for &(w, h) in SIZES {
+        let image = pattern_image(w, h, 1);
+        let id = format!("{w}x{h}");
+        group.throughput(Throughput::Elements(w as u64 * h as u64));
+        group.bench_function(BenchmarkId::new("cpu", &id), |b| {
+            b.iter(|| morph_core::ops::clamp::clamp(black_box(&image), &PARAMS).unwrap())
+        });
+    }
+
+    let ctx = match GpuContext::shared_for_tests() {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("clamp/gpu*: skipped: no adapter ({e})");
+            group.finish();
+            return;
+        }
+    };
+    eprintln!(
+        "clamp/gpu*: on {} (context created in {:.1} ms)",
+        ctx.adapter_summary(),
+        ctx.creation_time().as_secs_f64() * 1e3
+    );
+    for &(w, h) in SIZES {
+        let image = pattern_image(w, h, 1);
+        let id = format!("{w}x{h}");
+        group.throughput(Throughput::Elements(w as u64 * h as u64));
+
+        group.bench_function(BenchmarkId::new("gpu", &id), |b| {
+            b.iter(|| clamp(&ctx, black_box(&image), &PARAMS).unwrap())
+        });
+
+        // Input and output kept on the device between iterations.
+        let mut frame = ctx.frame("bench setup").unwrap();
+        let input = frame.upload(&image).unwrap();
+        let output = clamp_on_device(&mut frame, &input, &PARAMS).unwrap();
+        frame.finish().unwrap();
+
+        group.bench_function(BenchmarkId::new("gpu-kernel", &id), |b| {
+            b.iter(|| {
+                let mut frame = ctx.frame("kernel").unwrap();
+                clamp_on_device(&mut frame, black_box(&input), &PARAMS).unwrap();
+                frame.finish().unwrap();
+            })
+        });
+        group.bench_function(BenchmarkId::new("gpu-upload", &id), |b| {
+            b.iter(|| {
+                let mut frame = ctx.frame("upload").unwrap();
+                frame.upload(black_box(&image)).unwrap();
+                frame.finish().unwrap();
+            })
+        });
+        group.bench_function(BenchmarkId::new("gpu-readback", &id), |b| {
+            b.iter(|| {
+                ctx.frame("readback")
+                    .unwrap()
+                    .read(black_box(&output))
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_clamp);
+criterion_main!(benches);
