@@ -95,6 +95,25 @@ pub enum IoError {
         /// The first frame's size.
         expected: morph_core::error::Size,
     },
+    /// The encoder refused the image or failed while writing it.
+    #[error("{path}: could not encode: {message}")]
+    Encode {
+        /// The file being written.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A NaN sample where the file format cannot store one (integer formats);
+    /// refused rather than written as a made-up value. (Infinities are
+    /// clamped like any value outside 0..1.)
+    #[error("{path}: {source}; integer formats cannot store it")]
+    NonFinite {
+        /// The file being written.
+        path: PathBuf,
+        /// The pixel, channel and value.
+        #[source]
+        source: morph_core::Error,
+    },
 }
 
 impl IoError {
@@ -111,6 +130,22 @@ impl IoError {
         IoError::Decode {
             path: path.into(),
             message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`IoError::Encode`].
+    pub fn encode(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        IoError::Encode {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`IoError::Limits`].
+    pub fn limits(path: impl Into<PathBuf>, source: morph_core::Error) -> Self {
+        IoError::Limits {
+            path: path.into(),
+            source,
         }
     }
 

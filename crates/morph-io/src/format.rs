@@ -1,1 +1,0 @@
-//! Image file formats (filled by the formats work).
