@@ -1,0 +1,43 @@
+//! One module per subcommand: arguments → validated parameters → engine.
+
+mod clamp;
+mod devices;
+mod info;
+
+use crate::Failure;
+use crate::args::{Cli, Command, PlatformArg};
+use morph_core::params::RenderingPlatform;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Clamp(args) => clamp::run(global, &args),
+        Command::Info(args) => info::run(global, &args),
+        Command::Devices => devices::run(global),
+        Command::Retime(_) => not_yet("retime"),
+        Command::Morph(_) => not_yet("morph"),
+        Command::Interpolate(_) => not_yet("interpolate"),
+        Command::Flow(_) => not_yet("flow"),
+        Command::MotionBlur(_) => not_yet("motion-blur"),
+        Command::Stmap(_) => not_yet("stmap"),
+        Command::Frequency(_) => not_yet("frequency"),
+        Command::FrequencyMerge(_) => not_yet("frequency-merge"),
+    }
+}
+
+/// A subcommand whose engine has not landed yet: exit 2 with a clear message.
+fn not_yet(command: &str) -> Result<(), Failure> {
+    Err(Failure::Usage(anyhow::anyhow!(
+        "`{command}` is not implemented yet in this build of morph-render"
+    )))
+}
+
+/// `--platform` as the engine's rendering platform.
+pub fn platform(arg: PlatformArg) -> RenderingPlatform {
+    match arg {
+        PlatformArg::Auto => RenderingPlatform::Auto,
+        PlatformArg::Gpu => RenderingPlatform::Gpu,
+        PlatformArg::Cpu => RenderingPlatform::Cpu,
+    }
+}

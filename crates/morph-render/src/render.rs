@@ -1,0 +1,251 @@
+//! Runs a command over the frames of a sequence: skips existing outputs,
+//! writes atomically, reports progress and events, and turns a failed frame
+//! into exit code 1 (after the other frames with `--keep-going`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use morph_core::Image;
+use morph_io::format::{self, ImageInfo, WriteOptions};
+use morph_io::sequence::{self, FrameRange, FrameSource, MissingPolicy, Pattern};
+
+use crate::Failure;
+use crate::args::{InputOpts, MissingArg, OutputOpts};
+use crate::events::{Event, Reporter};
+
+/// What one frame produced: the images to write, and where the time went.
+pub struct FrameOutput {
+    /// (destination, image) pairs, written atomically in order.
+    pub images: Vec<(PathBuf, Image)>,
+    /// Time spent reading inputs, ms.
+    pub read_ms: f64,
+    /// Time spent computing, ms.
+    pub compute_ms: f64,
+}
+
+/// Settings of the frame loop.
+pub struct LoopSettings<'a> {
+    /// Subcommand name, for events.
+    pub command: &'a str,
+    /// `--json`.
+    pub json: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `--skip-existing`.
+    pub skip_existing: bool,
+    /// `--keep-going`.
+    pub keep_going: bool,
+}
+
+/// Converts `--missing` into the library's policy.
+pub fn missing_policy(arg: MissingArg) -> MissingPolicy {
+    match arg {
+        MissingArg::Error => MissingPolicy::Error,
+        MissingArg::Skip => MissingPolicy::Skip,
+        MissingArg::Hold => MissingPolicy::Hold,
+    }
+}
+
+/// Parses the input pattern and plans its frames; checks every frame's
+/// header up front so a missing, corrupt or odd-sized frame is reported
+/// before anything is rendered (exit 2). Returns the frames and the first
+/// frame's header.
+pub fn plan_input(
+    input: &std::path::Path,
+    opts: &InputOpts,
+) -> Result<(Pattern, Vec<FrameSource>, ImageInfo), Failure> {
+    let pattern = parse_pattern(input)?;
+    let range = opts
+        .frames
+        .as_deref()
+        .map(FrameRange::parse)
+        .transpose()
+        .context("--frames")?;
+    let frames = sequence::plan(&pattern, range.as_ref(), missing_policy(opts.missing))?;
+    let info = check_headers(&frames)?;
+    Ok((pattern, frames, info))
+}
+
+/// Parses a sequence pattern given on the command line.
+pub fn parse_pattern(path: &std::path::Path) -> anyhow::Result<Pattern> {
+    let text = path
+        .to_str()
+        .with_context(|| format!("{} is not valid UTF-8", path.display()))?;
+    Ok(Pattern::parse(text)?)
+}
+
+/// Reads every frame's header; all must decode and have the first one's
+/// size.
+pub fn check_headers(frames: &[FrameSource]) -> anyhow::Result<ImageInfo> {
+    let first = frames.first().context("no input frames")?;
+    let info = format::probe(&first.path)?;
+    for f in &frames[1..] {
+        if f.held_from.is_some() {
+            continue;
+        }
+        let other = format::probe(&f.path)?;
+        if (other.width, other.height) != (info.width, info.height) {
+            anyhow::bail!(
+                "{}: frame is {}x{}, but the sequence's first frame {} is {}x{}",
+                f.path.display(),
+                other.width,
+                other.height,
+                first.path.display(),
+                info.width,
+                info.height
+            );
+        }
+    }
+    Ok(info)
+}
+
+/// The output pattern, checked against the number of frames it must hold and
+/// the formats morph writes; its directory is created if missing.
+pub fn plan_output(output: &std::path::Path, frames: usize) -> anyhow::Result<Pattern> {
+    let pattern = parse_pattern(output).context("--output")?;
+    sequence::check_output(&pattern, frames)?;
+    format::FileFormat::from_path(&pattern.path(0))?;
+    // Like Nuke's Write node with "create directories": render workers
+    // expect the shot's output folder to appear.
+    if let Some(dir) = pattern.path(0).parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.is_dir()
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating output directory {}", dir.display()))?;
+    }
+    Ok(pattern)
+}
+
+/// Write options from `--compression` and `--depth`.
+pub fn write_options(opts: &OutputOpts) -> anyhow::Result<WriteOptions> {
+    write_options_from(&opts.compression, opts.depth)
+}
+
+/// Write options from a compression name and an optional depth.
+pub fn write_options_from(
+    compression: &str,
+    depth: Option<crate::args::DepthArg>,
+) -> anyhow::Result<WriteOptions> {
+    use crate::args::DepthArg;
+    use morph_core::SampleFormat;
+    let exr_compression = compression
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--compression {compression}: {e}"))?;
+    Ok(WriteOptions {
+        sample_format: depth.map(|d| match d {
+            DepthArg::U8 => SampleFormat::U8,
+            DepthArg::U10 => SampleFormat::U10,
+            DepthArg::U16 => SampleFormat::U16,
+            DepthArg::Half => SampleFormat::F16,
+            DepthArg::Float => SampleFormat::F32,
+        }),
+        exr_compression,
+    })
+}
+
+/// Renders `frames`: for each, unless every output exists and
+/// `skip_existing` is set, calls `work` and writes what it returns.
+///
+/// `outputs(frame)` gives the files a frame writes (for `--skip-existing`).
+pub fn run_frames(
+    settings: &LoopSettings<'_>,
+    frames: &[FrameSource],
+    first_output: String,
+    outputs: impl Fn(i64) -> Vec<PathBuf>,
+    write: &WriteOptions,
+    mut work: impl FnMut(&FrameSource) -> anyhow::Result<FrameOutput>,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let reporter = Reporter::new(settings.json, settings.quiet, frames.len());
+    reporter.event(Event::Start {
+        command: settings.command,
+        frames: frames.len(),
+        output: first_output,
+    });
+    let (mut done, mut skipped, mut failed) = (0, 0, 0);
+    let mut first_error = None;
+    for source in frames {
+        if let Some(from) = source.held_from {
+            reporter.event(Event::Warning {
+                frame: Some(source.frame),
+                message: &format!("input frame missing, holding frame {from}"),
+            });
+        }
+        if settings.skip_existing && outputs(source.frame).iter().all(|p| p.exists()) {
+            reporter.event(Event::Skip {
+                frame: source.frame,
+                reason: "outputs exist",
+            });
+            skipped += 1;
+            continue;
+        }
+        match render_one(source, write, &mut work) {
+            Ok((written, read_ms, compute_ms, write_ms)) => {
+                done += 1;
+                reporter.event(Event::Frame {
+                    frame: source.frame,
+                    outputs: written,
+                    read_ms,
+                    compute_ms,
+                    write_ms,
+                });
+            }
+            Err(e) => {
+                failed += 1;
+                reporter.event(Event::Error {
+                    frame: Some(source.frame),
+                    message: &format!("{e:#}"),
+                });
+                let e = e.context(format!("frame {} failed", source.frame));
+                if first_error.is_none() {
+                    first_error = Some(e);
+                }
+                if !settings.keep_going {
+                    break;
+                }
+            }
+        }
+    }
+    reporter.event(Event::Finish {
+        done,
+        skipped,
+        failed,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+    });
+    match first_error {
+        Some(e) => Err(Failure::Frame(e)),
+        None => Ok(()),
+    }
+}
+
+type Rendered = (Vec<String>, f64, f64, f64);
+
+fn render_one(
+    source: &FrameSource,
+    write: &WriteOptions,
+    work: &mut impl FnMut(&FrameSource) -> anyhow::Result<FrameOutput>,
+) -> anyhow::Result<Rendered> {
+    let out = work(source)?;
+    let t = Instant::now();
+    let mut written = Vec::with_capacity(out.images.len());
+    for (path, image) in &out.images {
+        if let Err(e) = format::write_image(path, image, write) {
+            // Each file is atomic; also take back this frame's earlier
+            // outputs so a failed frame leaves none of its files.
+            for done in &written {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(e.into());
+        }
+        written.push(path.display().to_string());
+    }
+    let write_ms = t.elapsed().as_secs_f64() * 1e3;
+    Ok((written, out.read_ms, out.compute_ms, write_ms))
+}
+
+/// Milliseconds since `t`.
+pub fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
