@@ -3,3 +3,4 @@
 //! shader's indexing order with the same edge rules, parallel over rows.
 
 pub mod clamp;
+pub mod stmap;
