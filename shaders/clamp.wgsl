@@ -4,13 +4,16 @@
 // specification) and crates/morph-gpu/src/ops/clamp.rs (the dispatch).
 //
 // NaN rule (same as the CPU): NaN -> min_value if min_clamp, else max_value if
-// max_clamp, else NaN passes through. NaN is detected by bit pattern
-// (common/float.wgsl). +-inf clamp like any number. No arithmetic is done, so
-// results are bit-identical to the CPU.
+// max_clamp, else NaN passes through. +-inf clamp like any number.
+//
+// Samples are handled as bit patterns (`u32`) and compared through
+// `order_key` (common/float.wgsl), never as floats: GPUs may flush subnormals
+// in float compares and selects, and the result must be bit-identical to
+// the CPU's (no arithmetic is done).
 //
 // Bindings, group 0 (both entry points):
 //   0: uniform GpuClampParams
-//   1: storage, read        source   (rgba: array<vec4<f32>>, plane: array<f32>)
+//   1: storage, read        source   (rgba: array<vec4<u32>>, plane: array<u32>; f32 bits)
 //   2: storage, read_write  result   (same layout as the source)
 // Entry points, workgroup size 256 (1D, over a 2D grid; common/index.wgsl):
 //   rgba  — one invocation per RGBA pixel, `count` = pixels
@@ -37,28 +40,29 @@ struct GpuClampParams {
 }
 
 @group(0) @binding(0) var<uniform> params: GpuClampParams;
-@group(0) @binding(1) var<storage, read> src_rgba: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> dst_rgba: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> src_plane: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst_plane: array<f32>;
+// The image buffers hold f32 (array<vec4<f32>> elsewhere); read as bits here.
+@group(0) @binding(1) var<storage, read> src_rgba: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read_write> dst_rgba: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read> src_plane: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst_plane: array<u32>;
 
-// `clamp_sample` of the CPU, for four samples at once.
-fn clamp_samples(v: vec4<f32>) -> vec4<f32> {
-    let lo = vec4<f32>(params.min_value);
-    let hi = vec4<f32>(params.max_value);
+// `clamp_sample` of the CPU for four samples, on bit patterns, in the same
+// order of steps.
+fn clamp_samples(v: vec4<u32>) -> vec4<u32> {
+    let lo = vec4<u32>(bitcast<u32>(params.min_value));
+    let hi = vec4<u32>(bitcast<u32>(params.max_value));
+    let nan = is_nan_bits4(v);
     var out = v;
-    // Comparisons with NaN are false, so NaN passes these untouched ...
     if params.min_clamp != 0u {
-        out = select(out, lo, out < lo);
+        out = select(out, lo, !nan & (order_key4(out) < order_key4(lo)));
     }
     if params.max_clamp != 0u {
-        out = select(out, hi, out > hi);
+        out = select(out, hi, !nan & (order_key4(out) > order_key4(hi)));
     }
-    // ... and is replaced here by the NaN rule.
     if params.min_clamp != 0u {
-        out = select(out, lo, is_nan4(v));
+        out = select(out, lo, nan);
     } else if params.max_clamp != 0u {
-        out = select(out, hi, is_nan4(v));
+        out = select(out, hi, nan);
     }
     return out;
 }
@@ -86,5 +90,5 @@ fn plane(
     if i >= params.count {
         return;
     }
-    dst_plane[i] = clamp_samples(vec4<f32>(src_plane[i])).x;
+    dst_plane[i] = clamp_samples(vec4<u32>(src_plane[i])).x;
 }

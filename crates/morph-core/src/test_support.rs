@@ -292,6 +292,12 @@ pub mod cases {
                 max_value: 0.25,
                 ..both
             },
+            // Subnormal bounds: GPUs that flush subnormals must still match.
+            ClampParams {
+                min_value: -1e-40,
+                max_value: 1e-40,
+                ..both
+            },
             // Inverted bounds are allowed when only one is on.
             ClampParams {
                 min_value: 3.0,

@@ -4,7 +4,10 @@
 //!
 //! Twin of `shaders/clamp.wgsl` (kernels `rgba` and `plane`) and
 //! `crates/morph-core/src/ops/clamp.rs`. No arithmetic is done, so results
-//! are bit-identical to the CPU's (parity tests use `Tolerance::EXACT`).
+//! are bit-identical to the CPU's (parity tests use `Tolerance::EXACT`). The
+//! kernel reads samples as bit patterns and compares integer order keys:
+//! GPUs that flush subnormals in float compares and selects (the H100's
+//! Vulkan driver does) would otherwise turn 1e-40 into 0.
 
 use bytemuck::{Pod, Zeroable};
 use morph_core::Image;
