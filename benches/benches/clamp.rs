@@ -7,6 +7,8 @@
 //!   read-back, waiting for completion: what a frame costs end to end;
 //! - `clamp/gpu-kernel/..` — the kernel alone on an input kept on the
 //!   device (one frame, submit, wait; no transfers);
+//! - `clamp/gpu-timestamp/..` — the same passes' device time from timestamp
+//!   queries (no submission overhead), where the adapter has them;
 //! - `clamp/gpu-upload/..` and `clamp/gpu-readback/..` — the transfers alone.
 //!
 //! The GPU groups run on `GpuContext::shared_for_tests` (the best adapter,
@@ -14,6 +16,7 @@
 //! Fixtures: `morph_core::test_support::pattern_image`, seeded.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use morph_core::params::ClampParams;
@@ -78,6 +81,27 @@ fn bench_clamp(c: &mut Criterion) {
                 frame.finish().unwrap();
             })
         });
+        if ctx.supports_timestamps() {
+            // Device time of the passes alone (timestamp queries), without
+            // submission and wait overhead.
+            group.bench_function(BenchmarkId::new("gpu-timestamp", &id), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let mut frame = ctx.frame("timed kernel").unwrap();
+                        frame.enable_timing();
+                        clamp_on_device(&mut frame, black_box(&input), &PARAMS).unwrap();
+                        total += frame
+                            .finish_timed()
+                            .unwrap()
+                            .iter()
+                            .map(|t| t.duration)
+                            .sum::<Duration>();
+                    }
+                    total
+                })
+            });
+        }
         group.bench_function(BenchmarkId::new("gpu-upload", &id), |b| {
             b.iter(|| {
                 let mut frame = ctx.frame("upload").unwrap();

@@ -19,6 +19,7 @@
 
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use morph_core::Image;
 
@@ -48,12 +49,32 @@ pub fn linear_grid(count: u64, workgroup_size: u32, max_per_dimension: u32) -> O
     (rows <= max).then_some([max as u32, rows as u32, 1])
 }
 
+/// Most passes of one frame that [`Frame::enable_timing`] times; later
+/// passes run untimed.
+pub const MAX_TIMED_PASSES: u32 = 256;
+
+/// GPU time of one compute pass, from timestamp queries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassTiming {
+    /// The kernel's label, e.g. `clamp.rgba`.
+    pub label: &'static str,
+    /// Time between the pass's start and end timestamps on the device.
+    pub duration: Duration,
+}
+
+/// Timestamp queries of a timed frame.
+struct Timing {
+    query_set: wgpu::QuerySet,
+    labels: Vec<&'static str>,
+}
+
 /// One frame's recording. See the [module docs](self).
 pub struct Frame<'ctx> {
     ctx: &'ctx GpuContext,
     label: String,
     encoder: wgpu::CommandEncoder,
     keep: Vec<Arc<GpuBuffer>>,
+    timing: Option<Timing>,
 }
 
 impl<'ctx> Frame<'ctx> {
@@ -66,7 +87,38 @@ impl<'ctx> Frame<'ctx> {
             label: label.to_owned(),
             encoder,
             keep: Vec::new(),
+            timing: None,
         }
+    }
+
+    /// Times every later pass of this frame on the device (timestamp
+    /// queries), for benchmarks and profiling; read the times with
+    /// [`Frame::finish_timed`]. Returns false, and times nothing, when the
+    /// device lacks `TIMESTAMP_QUERY`.
+    pub fn enable_timing(&mut self) -> bool {
+        if self.timing.is_some() {
+            return true;
+        }
+        if !self.ctx.supports_timestamps() {
+            return false;
+        }
+        let scopes = ErrorScopes::push(self.ctx.device(), "creating timestamp queries");
+        let query_set = self
+            .ctx
+            .device()
+            .create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("morph pass timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2 * MAX_TIMED_PASSES,
+            });
+        if scopes.check().is_err() {
+            return false;
+        }
+        self.timing = Some(Timing {
+            query_set,
+            labels: Vec::new(),
+        });
+        true
     }
 
     /// The context the frame runs on.
@@ -230,11 +282,23 @@ impl<'ctx> Frame<'ctx> {
             });
         scopes.check()?;
         {
+            let timestamp_writes = match &mut self.timing {
+                Some(t) if (t.labels.len() as u32) < MAX_TIMED_PASSES => {
+                    let first = 2 * t.labels.len() as u32;
+                    t.labels.push(spec.label);
+                    Some(wgpu::ComputePassTimestampWrites {
+                        query_set: &t.query_set,
+                        beginning_of_pass_write_index: Some(first),
+                        end_of_pass_write_index: Some(first + 1),
+                    })
+                }
+                _ => None,
+            };
             let mut pass = self
                 .encoder
                 .begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some(spec.label),
-                    timestamp_writes: None,
+                    timestamp_writes,
                 });
             pass.set_pipeline(kernel.pipeline());
             pass.set_bind_group(0, &bind_group, &[]);
@@ -278,6 +342,72 @@ impl<'ctx> Frame<'ctx> {
     /// Any error the frame's work raised.
     pub fn finish(self) -> Result<()> {
         self.submit_and_wait(None).map(|_| ())
+    }
+
+    /// Submits the frame, waits, and returns the GPU time of each timed
+    /// pass (empty unless [`Frame::enable_timing`] succeeded).
+    ///
+    /// # Errors
+    /// Any error the frame's work raised.
+    pub fn finish_timed(mut self) -> Result<Vec<PassTiming>> {
+        let Some(timing) = self.timing.take() else {
+            self.finish()?;
+            return Ok(Vec::new());
+        };
+        let queries = 2 * timing.labels.len() as u32;
+        if queries == 0 {
+            self.finish()?;
+            return Ok(Vec::new());
+        }
+        let bytes = queries as u64 * wgpu::QUERY_SIZE as u64;
+        let resolve = self.buffer(
+            bytes,
+            wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            "timestamp resolve",
+        )?;
+        let staging = self.buffer(
+            bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            "timestamp read-back",
+        )?;
+        self.encoder
+            .resolve_query_set(&timing.query_set, 0..queries, resolve.buffer(), 0);
+        self.encoder
+            .copy_buffer_to_buffer(resolve.buffer(), 0, staging.buffer(), 0, bytes);
+        let period_ns = self.ctx.queue().get_timestamp_period() as f64;
+        if let Err(e) = self.submit_and_wait(Some(&staging)) {
+            staging.discard();
+            return Err(e);
+        }
+        let view = staging
+            .buffer()
+            .get_mapped_range(..)
+            .map_err(|e| GpuError::Readback {
+                what: "timestamps".to_owned(),
+                message: e.to_string(),
+            });
+        let view = match view {
+            Ok(view) => view,
+            Err(e) => {
+                staging.discard();
+                return Err(e);
+            }
+        };
+        let mut ticks = vec![0u64; queries as usize];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut ticks).copy_from_slice(&view);
+        drop(view);
+        staging.buffer().unmap();
+        Ok(timing
+            .labels
+            .iter()
+            .zip(ticks.chunks_exact(2))
+            .map(|(label, t)| PassTiming {
+                label,
+                duration: Duration::from_nanos(
+                    (t[1].saturating_sub(t[0]) as f64 * period_ns) as u64,
+                ),
+            })
+            .collect())
     }
 
     /// Submits the frame, waits, and reads `image` back.
@@ -375,6 +505,7 @@ impl<'ctx> Frame<'ctx> {
             label,
             encoder,
             keep,
+            timing: _,
         } = self;
         // Recording errors (bad passes, copies) surface at `finish`, resource
         // and execution errors at `submit`: both inside these scopes.

@@ -54,4 +54,7 @@ macro_rules! uniform_layout {
 }
 
 /// Every `Gpu<Op>Params` uniform with its WGSL twin. Add one line per op.
-pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[crate::ops::clamp::UNIFORM_LAYOUT];
+pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
+    crate::ops::clamp::UNIFORM_LAYOUT,
+    crate::ops::stmap::UNIFORM_LAYOUT,
+];

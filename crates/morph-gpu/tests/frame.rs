@@ -200,3 +200,23 @@ fn auto_refuses_software_adapters() {
         }
     }
 }
+
+#[test]
+fn passes_can_be_timed_on_the_device() {
+    let Some(ctx) = shared() else { return };
+    let image = special_image(256, 256, 9);
+    let mut frame = ctx.frame("timed").unwrap();
+    let input = frame.upload(&image).unwrap();
+    let timed = frame.enable_timing();
+    assert_eq!(timed, ctx.supports_timestamps());
+    clamp_on_device(&mut frame, &input, &ClampParams::default()).unwrap();
+    let times = frame.finish_timed().unwrap();
+    if timed {
+        // RGBA pass plus one pass per extra plane.
+        let labels: Vec<_> = times.iter().map(|t| t.label).collect();
+        assert_eq!(labels, ["clamp.rgba", "clamp.plane", "clamp.plane"]);
+        assert!(times.iter().all(|t| t.duration.as_secs() < 1), "{times:?}");
+    } else {
+        assert!(times.is_empty());
+    }
+}
