@@ -14,6 +14,27 @@
 //! The GPU groups run on `GpuContext::shared_for_tests` (the best adapter,
 //! software included) and are skipped with a message when there is none.
 //! Fixtures: `morph_core::test_support::pattern_image`, seeded.
+//!
+//! Figures seen on 2026-11-22 (median; release build):
+//!
+//! | id | H100 80GB HBM3, Vulkan, driver 580.159.04 | lavapipe (llvmpipe, Mesa 22.3.6), 2 shared cores |
+//! |---|---|---|
+//! | clamp/cpu/1920x1080 (16 cores / 2 cores) | 4.2 ms | 9.5 ms |
+//! | clamp/gpu/1920x1080 | 7.8 ms | 53–89 ms |
+//! | clamp/gpu-kernel/1920x1080 | 94 µs | 31–39 ms |
+//! | clamp/gpu-timestamp/1920x1080 | 28 µs | 31 ms |
+//! | clamp/gpu-upload/1920x1080 | 2.5 ms | 9.4 ms |
+//! | clamp/gpu-readback/1920x1080 | 5.3 ms | 20 ms |
+//! | clamp/cpu/3840x2160 | 99 ms | 95 ms |
+//! | clamp/gpu/3840x2160 | 109 ms | 620 ms |
+//! | clamp/gpu-timestamp/3840x2160 | 94 µs (2.8 TB/s) | — |
+//! | clamp/gpu-readback/3840x2160 | 85 ms | 197 ms |
+//!
+//! Context creation: 201 ms on the H100, 34 ms on lavapipe; the first
+//! dispatch of a pipeline 51 ms / 65 ms. On the H100 the kernel is ~0.1 %
+//! of a round trip: transfers (and the page faults of fresh 132 MB host
+//! buffers, which the CPU path pays too at 4K) dominate, so chained ops
+//! must keep intermediates on the device.
 
 use std::hint::black_box;
 use std::time::Duration;
