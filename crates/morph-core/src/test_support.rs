@@ -252,7 +252,32 @@ pub trait Backend {
 
     /// Clamp (SPEC §5).
     fn clamp(&self, image: &Image, params: &ClampParams) -> Result<Image, BackendError>;
+
+    /// STMap (SPEC §3). The default answers [`NotImplemented`], which the
+    /// STMap cases report as skipped, so a backend without the op yet still
+    /// builds and passes.
+    fn stmap(
+        &self,
+        inputs: &crate::ops::stmap::StMapInputs<'_>,
+        params: &crate::params::StMapParams,
+    ) -> Result<crate::ops::stmap::StMapOutput, BackendError> {
+        let _ = (inputs, params);
+        Err(Box::new(NotImplemented("stmap")))
+    }
 }
+
+/// The error of a [`Backend`] method a backend does not implement yet; cases
+/// skip (with a message) on it.
+#[derive(Debug)]
+pub struct NotImplemented(pub &'static str);
+
+impl Display for NotImplemented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} is not implemented on this backend", self.0)
+    }
+}
+
+impl std::error::Error for NotImplemented {}
 
 /// Tolerance of clamp parity: clamp only compares and selects, no
 /// arithmetic, so every backend must return exactly the CPU's values.
@@ -263,6 +288,10 @@ pub const CLAMP_TOLERANCE: Tolerance = Tolerance::EXACT;
 pub mod cases {
     use super::*;
     use crate::ops;
+
+    pub use crate::ops::stmap::parity::{
+        stmap_identity_is_exact, stmap_matches_reference, stmap_nan_is_transparent_black,
+    };
 
     /// Clamp settings covering every switch and the NaN rule's branches.
     pub fn clamp_param_sets() -> Vec<ClampParams> {
@@ -455,6 +484,9 @@ macro_rules! parity_cases {
             clamp_nan_rule,
             clamp_keeps_layout,
             clamp_rejects_inverted_bounds,
+            stmap_matches_reference,
+            stmap_identity_is_exact,
+            stmap_nan_is_transparent_black,
         );
     };
     (@each $make:expr; $($case:ident),* $(,)?) => {
@@ -499,6 +531,14 @@ mod tests {
 
         fn clamp(&self, image: &Image, params: &ClampParams) -> Result<Image, BackendError> {
             Ok(crate::ops::clamp::clamp(image, params)?)
+        }
+
+        fn stmap(
+            &self,
+            inputs: &crate::ops::stmap::StMapInputs<'_>,
+            params: &crate::params::StMapParams,
+        ) -> Result<crate::ops::stmap::StMapOutput, BackendError> {
+            Ok(crate::ops::stmap::stmap(inputs, params)?)
         }
     }
 

@@ -57,4 +57,5 @@ macro_rules! uniform_layout {
 pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
     crate::ops::clamp::UNIFORM_LAYOUT,
     crate::ops::stmap::UNIFORM_LAYOUT,
+    crate::ops::stmap::PLANE_UNIFORM_LAYOUT,
 ];

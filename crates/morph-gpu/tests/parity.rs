@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use morph_core::Image;
-use morph_core::params::ClampParams;
+use morph_core::ops::stmap::{StMapInputs, StMapOutput};
+use morph_core::params::{ClampParams, StMapParams};
 use morph_core::test_support::{Backend, BackendError, no_gpu};
 use morph_gpu::GpuContext;
 
@@ -20,6 +21,14 @@ impl Backend for Cpu {
     fn clamp(&self, image: &Image, params: &ClampParams) -> Result<Image, BackendError> {
         Ok(morph_core::ops::clamp::clamp(image, params)?)
     }
+
+    fn stmap(
+        &self,
+        inputs: &StMapInputs<'_>,
+        params: &StMapParams,
+    ) -> Result<StMapOutput, BackendError> {
+        Ok(morph_core::ops::stmap::stmap(inputs, params)?)
+    }
 }
 
 /// The GPU ops on the shared test context.
@@ -32,6 +41,14 @@ impl Backend for Gpu {
 
     fn clamp(&self, image: &Image, params: &ClampParams) -> Result<Image, BackendError> {
         Ok(morph_gpu::ops::clamp::clamp(&self.0, image, params)?)
+    }
+
+    fn stmap(
+        &self,
+        inputs: &StMapInputs<'_>,
+        params: &StMapParams,
+    ) -> Result<StMapOutput, BackendError> {
+        Ok(morph_gpu::ops::stmap::stmap(&self.0, inputs, params)?)
     }
 }
 

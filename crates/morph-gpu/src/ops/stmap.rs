@@ -196,6 +196,13 @@ pub const UNIFORM_LAYOUT: UniformLayout = uniform_layout!(
     }
 );
 
+/// The same struct as declared by `shaders/stmap_plane.wgsl` (through the
+/// shared `common/stmap.wgsl`).
+pub const PLANE_UNIFORM_LAYOUT: UniformLayout = UniformLayout {
+    shader: shaders::STMAP_PLANE,
+    ..UNIFORM_LAYOUT
+};
+
 /// Workgroup size of both kernels (`@workgroup_size(8, 8)`): 2D tiles, so
 /// neighbouring invocations read neighbouring source texels.
 pub const WORKGROUP: [u32; 3] = [8, 8, 1];
@@ -318,7 +325,7 @@ pub fn stmap_on_device(
     ];
     let rgba = ctx.kernel(&RGBA_KERNEL, &[])?;
     let plane = ctx.kernel(&PLANE_KERNEL, &[])?;
-    let mut warp = |frame: &mut Frame<'_>, source: &GpuImage| -> Result<GpuImage> {
+    let warp = |frame: &mut Frame<'_>, source: &GpuImage| -> Result<GpuImage> {
         let output = frame.alloc_image(output_header(source.header(), map, framing))?;
         frame.dispatch(
             &rgba,

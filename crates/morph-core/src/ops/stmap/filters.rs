@@ -524,6 +524,15 @@ pub(crate) fn anisotropic<A: Accum>(
     }
 }
 
+/// The EWA weight's constants `(e^{−αQ}, 1 / (1 − e^{−αQ}))`, computed once
+/// here and handed to the GPU as they are, so both backends weigh alike. With
+/// these values the weight at the centre, `(1 − edge) · norm`, is exactly 1
+/// in f32 (tested), which makes EWA exact on the identity map.
+pub fn ewa_edge_norm() -> (f32, f32) {
+    let edge = (-EWA_ALPHA * EWA_CUTOFF).exp();
+    (edge, 1.0 / (1.0 - edge))
+}
+
 /// Elliptical weighted average with a truncated Gaussian (see module docs).
 #[inline(always)]
 pub(crate) fn ewa<A: Accum>(src: &Source<'_>, j: &Jacobian, u: f32, v: f32, acc: &mut A) {
@@ -543,8 +552,7 @@ pub(crate) fn ewa<A: Accum>(src: &Source<'_>, j: &Jacobian, u: f32, v: f32, acc:
     // ⌈a⌉ = −⌊−a⌋
     let (i_lo, i_hi) = (-floor_i32(hx - u + 0.5), floor_i32(u - 0.5 + hx));
     let (j_lo, j_hi) = (-floor_i32(hy - v + 0.5), floor_i32(v - 0.5 + hy));
-    let edge = (-EWA_ALPHA * EWA_CUTOFF).exp();
-    let norm = 1.0 / (1.0 - edge);
+    let (edge, norm) = ewa_edge_norm();
     let mut wsum = 0.0f32;
     for jj in j_lo..=j_hi {
         let dy = jj as f32 + 0.5 - v;
@@ -621,6 +629,12 @@ mod tests {
         let off = f(RepeatMode::Off);
         assert_eq!(off[5..9], s(&[0, 1, 2, 3])[..]);
         assert!(off[..5].iter().chain(&off[9..]).all(Option::is_none));
+    }
+
+    #[test]
+    fn ewa_centre_weight_is_exactly_one() {
+        let (edge, norm) = ewa_edge_norm();
+        assert_eq!((1.0 - edge) * norm, 1.0);
     }
 
     #[test]

@@ -81,6 +81,32 @@ pub struct StMapFraming {
     pub display_window: Rect,
 }
 
+/// What the framing needs to know about an image: its size and windows
+/// (so a GPU backend holding only image headers computes the same framing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Width of the data window.
+    pub width: u32,
+    /// Height of the data window.
+    pub height: u32,
+    /// Data window.
+    pub data_window: Rect,
+    /// Display window.
+    pub display_window: Rect,
+}
+
+impl Geometry {
+    /// The geometry of `image`.
+    pub fn of(image: &Image) -> Geometry {
+        Geometry {
+            width: image.width(),
+            height: image.height(),
+            data_window: image.data_window,
+            display_window: image.display_window,
+        }
+    }
+}
+
 impl StMapFraming {
     /// The framing for these inputs (see the module docs for the formulas).
     ///
@@ -88,16 +114,24 @@ impl StMapFraming {
     /// [`Error::Parameter`] when an attribute data window is not the STMap's
     /// size, or the Front's display window is empty.
     pub fn new(front: &Image, stmap: &Image, params: &StMapParams) -> Result<Self> {
-        let (fw, fh) = (front.width() as f64, front.height() as f64);
-        let (mw, mh) = (stmap.width() as f64, stmap.height() as f64);
+        Self::from_geometry(&Geometry::of(front), &Geometry::of(stmap), params)
+    }
+
+    /// [`StMapFraming::new`] from the images' [`Geometry`].
+    ///
+    /// # Errors
+    /// As [`StMapFraming::new`].
+    pub fn from_geometry(front: &Geometry, stmap: &Geometry, params: &StMapParams) -> Result<Self> {
+        let (fw, fh) = (front.width as f64, front.height as f64);
+        let (mw, mh) = (stmap.width as f64, stmap.height as f64);
         let (ox, oy) = (params.offset_x as f64, params.offset_y as f64);
-        let plain = Rect::from_size(stmap.width(), stmap.height());
+        let plain = Rect::from_size(stmap.width, stmap.height);
         let (scale_x, origin_x, scale_y, origin_y, data_window, display_window) =
             match params.framing_mode {
                 FramingMode::EntireFront => (fw, ox, -fh, fh - oy, plain, plain),
                 FramingMode::StMapToFrontRatio => {
-                    let cx = (front.width() as i64 - stmap.width() as i64).div_euclid(2) as f64;
-                    let cy = (front.height() as i64 - stmap.height() as i64).div_euclid(2) as f64;
+                    let cx = (front.width as i64 - stmap.width as i64).div_euclid(2) as f64;
+                    let cy = (front.height as i64 - stmap.height as i64).div_euclid(2) as f64;
                     (mw, cx + ox, -mh, mh + cy - oy, plain, plain)
                 }
                 FramingMode::DataDisplayWindow => {
@@ -114,14 +148,13 @@ impl StMapFraming {
                         Some(w) => window_rect(w),
                         None => stmap.data_window,
                     };
-                    if data.width != stmap.width() || data.height != stmap.height() {
+                    if data.width != stmap.width || data.height != stmap.height {
                         return Err(Error::parameter(
                             "data_window_max_x",
                             format!("{} (data window {data})", data.max_x()),
                             format!(
                                 "a data window the STMap's size, {}x{}",
-                                stmap.width(),
-                                stmap.height()
+                                stmap.width, stmap.height
                             ),
                         ));
                     }

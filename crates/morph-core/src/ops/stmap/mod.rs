@@ -28,6 +28,8 @@ pub mod filters;
 pub mod footprint;
 pub mod framing;
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod parity;
 #[cfg(test)]
 mod tests;
 
@@ -39,9 +41,12 @@ use crate::params::{RepeatMode, StMapFilter, StMapParams};
 
 pub use filters::{
     ANISO_MAX_PROBES, CATMULL_ROM, Cubic, EWA_ALPHA, EWA_CUTOFF, EWA_MAX_RADIUS, MITCHELL,
+    ewa_edge_norm,
 };
 pub use footprint::{Jacobian, Singular};
-pub use framing::{Cell, MAX_POSITION, SNAP_RELATIVE, Snap, StMapFraming, floor_i32, snap_cell};
+pub use framing::{
+    Cell, Geometry, MAX_POSITION, SNAP_RELATIVE, Snap, StMapFraming, floor_i32, snap_cell,
+};
 
 use filters::{Accum, FullAcc, RgbaAcc, Source};
 use footprint::FootprintInput;
