@@ -3,4 +3,5 @@
 //! shader's indexing order with the same edge rules, parallel over rows.
 
 pub mod clamp;
+pub mod flow;
 pub mod stmap;
