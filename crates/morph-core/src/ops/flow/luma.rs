@@ -71,7 +71,8 @@ pub fn range_compressed_luma(image: &Image) -> Vec<f32> {
 }
 
 /// Box downscale by an integer `factor`: output pixel `(i, j)` is the mean of
-/// the input pixels `[i·f, i·f + f) × [j·f, j·f + f)` that exist. The output
+/// the input pixels `[i·f, i·f + f) × [j·f, j·f + f)` that exist (summed
+/// down each column of the block, then across the columns). The output
 /// is `ceil(w / f) × ceil(h / f)`, so a flow vector at the analysis
 /// resolution is `f` times shorter than at full resolution.
 pub(crate) fn downscale_box(src: &Plane, factor: usize) -> Plane {
@@ -81,21 +82,30 @@ pub(crate) fn downscale_box(src: &Plane, factor: usize) -> Plane {
     let w = src.width.div_ceil(factor);
     let h = src.height.div_ceil(factor);
     let mut out = Plane::zeros(w, h);
-    out.data.par_chunks_mut(w).enumerate().for_each(|(j, row)| {
-        let y0 = j * factor;
-        let y1 = (y0 + factor).min(src.height);
-        for (i, o) in row.iter_mut().enumerate() {
-            let x0 = i * factor;
-            let x1 = (x0 + factor).min(src.width);
-            let mut sum = 0.0f32;
-            for y in y0..y1 {
-                sum += src.data[y * src.width + x0..y * src.width + x1]
-                    .iter()
-                    .sum::<f32>();
+    out.data.par_chunks_mut(w).enumerate().for_each_init(
+        || vec![0.0f32; src.width],
+        |acc, (j, row)| {
+            // Column sums of the block's rows (in row order), then the
+            // sum of each block of columns (left to right).
+            let y0 = j * factor;
+            let y1 = (y0 + factor).min(src.height);
+            acc.copy_from_slice(src.row(y0));
+            for y in y0 + 1..y1 {
+                for (a, v) in acc.iter_mut().zip(src.row(y)) {
+                    *a += v;
+                }
             }
-            *o = sum / ((x1 - x0) * (y1 - y0)) as f32;
-        }
-    });
+            for (i, o) in row.iter_mut().enumerate() {
+                let x0 = i * factor;
+                let x1 = (x0 + factor).min(src.width);
+                let mut sum = 0.0f32;
+                for a in &acc[x0..x1] {
+                    sum += a;
+                }
+                *o = sum / ((x1 - x0) * (y1 - y0)) as f32;
+            }
+        },
+    );
     out
 }
 

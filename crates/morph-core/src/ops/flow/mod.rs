@@ -52,9 +52,9 @@
 //!    every 4 pixels (the last row and column of patches moved in to end at
 //!    the edge). Template and mean-free gradients of A's patch, Hessian with
 //!    1e−3·64 added to its diagonal; start at the initial flow at the patch
-//!    centre; 8 inverse-compositional Gauss–Newton steps on the
+//!    centre; 6 inverse-compositional Gauss–Newton steps on the
 //!    mean-normalised SSD against B, keeping the lowest-SSD position
-//!    visited (9 evaluations); fall back to the start where the result
+//!    visited (7 evaluations); fall back to the start where the result
 //!    moved more than a patch side, or where the patch centre would land
 //!    more than half a patch outside B.
 //! 6. **Densification** (`dis.rs`, per pixel): the average of the covering
@@ -135,7 +135,7 @@ pub struct FlowParams {
     /// Distance between patch origins, 1..=`patch_size`. Default 4 (each
     /// pixel is covered by 4 patches).
     pub patch_stride: u32,
-    /// Gauss–Newton iterations per patch, 0..=256. Default 8.
+    /// Gauss–Newton iterations per patch, 0..=256. Default 6.
     pub search_iterations: u32,
     /// Fixed-point iterations of the variational refinement at every level
     /// coarser than the analysis resolution, 0..=64 (0: none). Default 8.
@@ -156,7 +156,7 @@ impl Default for FlowParams {
             quality: AnalysisQuality::Half,
             patch_size: 8,
             patch_stride: 4,
-            search_iterations: 8,
+            search_iterations: 6,
             refine_iterations: 8,
             finest_refine_iterations: 3,
             sor_iterations: 5,

@@ -172,26 +172,9 @@ pub(crate) fn gradients(src: &Plane) -> (Plane, Plane) {
         .par_chunks_mut(w)
         .zip(gy.data.par_chunks_mut(w))
         .enumerate()
-        .for_each_init(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(up, mid, down), (y, (rx, ry))| {
-                let y = y as isize;
-                // Padded by one: input x + d is pad[x + 1 + d].
-                padded_row(src.row_clamped(y - 1), 1, 1, up);
-                padded_row(src.row_clamped(y), 1, 1, mid);
-                padded_row(src.row_clamped(y + 1), 1, 1, down);
-                for x in 0..w {
-                    rx[x] = ((up[x + 2] - up[x])
-                        + 2.0 * (mid[x + 2] - mid[x])
-                        + (down[x + 2] - down[x]))
-                        * 0.125;
-                    ry[x] = ((down[x] - up[x])
-                        + 2.0 * (down[x + 1] - up[x + 1])
-                        + (down[x + 2] - up[x + 2]))
-                        * 0.125;
-                }
-            },
-        );
+        .for_each_init(SobelRows::default, |rows, (y, (rx, ry))| {
+            rows.run(src, y, rx, ry)
+        });
     (gx, gy)
 }
 
@@ -200,15 +183,46 @@ pub(crate) fn gradients(src: &Plane) -> (Plane, Plane) {
 /// level, so smoothing is weak across strong picture edges, where motion
 /// boundaries sit, and full in flat or weakly textured areas.
 pub(crate) fn edge_weights(raw: &Plane, sigma: f32) -> Plane {
-    let (ex, ey) = gradients(raw);
+    let w = raw.width;
+    let mut out = Plane::zeros(w, raw.height);
     let inv = 1.0 / (sigma * sigma);
-    let data = ex
-        .data
-        .par_iter()
-        .zip(&ey.data)
-        .map(|(a, b)| 1.0 / (1.0 + (a * a + b * b) * inv))
-        .collect();
-    Plane::from_vec(raw.width, raw.height, data)
+    out.data.par_chunks_mut(w).enumerate().for_each_init(
+        || (SobelRows::default(), vec![0.0f32; w], vec![0.0f32; w]),
+        |(rows, gx, gy), (y, row)| {
+            rows.run(raw, y, gx, gy);
+            for ((o, a), b) in row.iter_mut().zip(gx.iter()).zip(gy.iter()) {
+                *o = 1.0 / (1.0 + (a * a + b * b) * inv);
+            }
+        },
+    );
+    out
+}
+
+/// Scratch of [`gradients`]: the three input rows around `y`, padded by one
+/// sample each side (clamp-to-edge), so input `x + d` is `pad[x + 1 + d]`.
+#[derive(Default)]
+struct SobelRows {
+    up: Vec<f32>,
+    mid: Vec<f32>,
+    down: Vec<f32>,
+}
+
+impl SobelRows {
+    /// Sobel/8 derivatives of row `y` of `src` into `gx`, `gy`.
+    fn run(&mut self, src: &Plane, y: usize, gx: &mut [f32], gy: &mut [f32]) {
+        let y = y as isize;
+        padded_row(src.row_clamped(y - 1), 1, 1, &mut self.up);
+        padded_row(src.row_clamped(y), 1, 1, &mut self.mid);
+        padded_row(src.row_clamped(y + 1), 1, 1, &mut self.down);
+        let (up, mid, down) = (&self.up, &self.mid, &self.down);
+        for x in 0..src.width {
+            gx[x] = ((up[x + 2] - up[x]) + 2.0 * (mid[x + 2] - mid[x]) + (down[x + 2] - down[x]))
+                * 0.125;
+            gy[x] =
+                ((down[x] - up[x]) + 2.0 * (down[x + 1] - up[x + 1]) + (down[x + 2] - up[x + 2]))
+                    * 0.125;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -63,18 +63,24 @@ fn lerp2(a: [f32; 2], b: [f32; 2], c: [f32; 2], d: [f32; 2], fx: f32, fy: f32) -
 
 /// Edge-aware upsampling by the integer analysis `factor` `f` (pass 8).
 ///
-/// Per full-resolution pixel `(x, y)` (one invocation each), with
+/// First, per analysis pixel `(i, j)` (one invocation each): the cell of the
+/// four vectors `w_q` at `(i, j)`, `(i+1, j)`, `(i, j+1)`, `(i+1, j+1)`
+/// (clamped to the level) has `spread = max_q |w_q − mean|` and
+/// `β(i, j) = clamp((spread − 0.25)/(1 − 0.25), 0, 1)`: 0 where the motion
+/// is smooth, 1 across a motion edge.
+///
+/// Then per full-resolution pixel `(x, y)` (one invocation each), with
 /// `p = ((x + 0.5)/f − 0.5, (y + 0.5)/f − 0.5)` in analysis pixels:
-/// 1. `b` = the bilinear flow at `p` ([`Plane::sample`]'s rule);
-/// 2. `spread = max |w_q − b|` over the four bilinear taps `q`;
-/// 3. `β = clamp((spread − 0.25)/(1 − 0.25), 0, 1)`; if `β > 0`, the joint
-///    bilateral estimate `j = Σ k_q·w_q / Σ k_q` over the 4×4 analysis pixels
-///    `q` from `floor(p) − 1` to `floor(p) + 2` (positions clamped to the
-///    level, distances measured to the unclamped `q`), with
+/// 1. `b` = the bilinear flow at `p` (module `plane`'s rule), whose first
+///    tap is `(i₀, j₀) = (clamp(floor(p.x)), clamp(floor(p.y)))`;
+/// 2. if `β = β(i₀, j₀) > 0`: the joint bilateral estimate
+///    `J = Σ k_q·w_q / Σ k_q` over the 4×4 analysis pixels `q` from
+///    `floor(p) − 1` to `floor(p) + 2` (positions clamped to the level,
+///    distances measured to the unclamped `q`), with
 ///    `k_q = exp(−|q − p|²/(2σ_s²) − (G(x, y) − g(q))²/(2σ_r²))`, `G` the
 ///    full-resolution luma and `g` the analysis-resolution luma, and
-///    `b ← b + β·(j − b)` (unless `Σ k_q ≤ 1e−30`: then `b` stays);
-/// 4. the vector is `f·b`.
+///    `b ← b + β·(J − b)` (unless `Σ k_q ≤ 1e−30`: then `b` stays);
+/// 3. the vector is `f·b`.
 pub(crate) fn upsample_edge_aware(
     flow: &FlowField,
     guide_lo: &Plane,
@@ -87,10 +93,10 @@ pub(crate) fn upsample_edge_aware(
     }
     let (sw, sh) = (flow.width() as usize, flow.height() as usize);
     let vecs = flow.vectors();
+    let beta = spread_weights(flow);
     let f = factor as f32;
     let xt = Taps::upsampling(width, sw, f);
     let yt = Taps::upsampling(height, sh, f);
-    let low2 = SPREAD_LOW * SPREAD_LOW;
     let mut out = FlowField::zeros(width as u32, height as u32);
     out.vectors_mut()
         .par_chunks_mut(width)
@@ -98,16 +104,11 @@ pub(crate) fn upsample_edge_aware(
         .for_each(|(y, row)| {
             let ty = yt[y];
             let (r0, r1) = (&vecs[ty.i0 * sw..][..sw], &vecs[ty.i1 * sw..][..sw]);
+            let brow = &beta[ty.i0 * sw..][..sw];
             for (x, (o, tx)) in row.iter_mut().zip(&xt).enumerate() {
-                let q = [r0[tx.i0], r0[tx.i1], r1[tx.i0], r1[tx.i1]];
-                let mut b = lerp2(q[0], q[1], q[2], q[3], tx.frac, ty.frac);
-                let spread2 = q
-                    .iter()
-                    .map(|q| (q[0] - b[0]) * (q[0] - b[0]) + (q[1] - b[1]) * (q[1] - b[1]))
-                    .fold(0.0f32, f32::max);
-                if spread2 > low2 {
-                    let beta = ((spread2.sqrt() - SPREAD_LOW) / (SPREAD_HIGH - SPREAD_LOW))
-                        .clamp(0.0, 1.0);
+                let mut b = lerp2(r0[tx.i0], r0[tx.i1], r1[tx.i0], r1[tx.i1], tx.frac, ty.frac);
+                let beta = brow[tx.i0];
+                if beta > 0.0 {
                     let px = (x as f32 + 0.5) / f - 0.5;
                     let py = (y as f32 + 0.5) / f - 0.5;
                     let g = guide_hi.data[y * width + x];
@@ -120,6 +121,35 @@ pub(crate) fn upsample_edge_aware(
             }
         });
     out
+}
+
+/// The per-cell blend weights `β` of [`upsample_edge_aware`].
+fn spread_weights(flow: &FlowField) -> Vec<f32> {
+    let (sw, sh) = (flow.width() as usize, flow.height() as usize);
+    let vecs = flow.vectors();
+    let mut beta = vec![0.0f32; sw * sh];
+    beta.par_chunks_mut(sw).enumerate().for_each(|(j, row)| {
+        let (j1, i_last) = ((j + 1).min(sh - 1), sw - 1);
+        for (i, o) in row.iter_mut().enumerate() {
+            let i1 = (i + 1).min(i_last);
+            let q = [
+                vecs[j * sw + i],
+                vecs[j * sw + i1],
+                vecs[j1 * sw + i],
+                vecs[j1 * sw + i1],
+            ];
+            let mean = [
+                0.25 * (q[0][0] + q[1][0] + q[2][0] + q[3][0]),
+                0.25 * (q[0][1] + q[1][1] + q[2][1] + q[3][1]),
+            ];
+            let spread2 = q
+                .iter()
+                .map(|q| (q[0] - mean[0]).powi(2) + (q[1] - mean[1]).powi(2))
+                .fold(0.0f32, f32::max);
+            *o = ((spread2.sqrt() - SPREAD_LOW) / (SPREAD_HIGH - SPREAD_LOW)).clamp(0.0, 1.0);
+        }
+    });
+    beta
 }
 
 /// Step 3 of [`upsample_edge_aware`]: the joint bilateral average around
