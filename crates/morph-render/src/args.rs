@@ -370,9 +370,15 @@ pub struct StmapArgs {
     /// Filter.
     #[arg(long, value_enum, default_value_t = FilterArg::Linear)]
     pub filter: FilterArg,
-    /// Repeat mode on both axes.
+    /// Repeat mode outside the Front, on both axes.
     #[arg(long, value_enum, default_value_t = RepeatArg::Off)]
     pub repeat: RepeatArg,
+    /// Repeat mode on the horizontal axis (overrides --repeat).
+    #[arg(long, value_enum)]
+    pub repeat_x: Option<RepeatArg>,
+    /// Repeat mode on the vertical axis (overrides --repeat).
+    #[arg(long, value_enum)]
+    pub repeat_y: Option<RepeatArg>,
     /// Framing mode.
     #[arg(long, value_enum, default_value_t = FramingArg::Entire)]
     pub framing: FramingArg,

@@ -332,3 +332,121 @@ fn unimplemented_commands_say_so() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not implemented yet"), "{}", stderr(&o));
 }
+
+/// Writes an STMap `(s, t)` = identity shifted by `(dx, dy)` pixels (t up).
+fn write_stmap(path: &Path, w: u32, h: u32, dx: f32, dy: f32, format: morph_core::SampleFormat) {
+    let pixels = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let s = (x as f32 + 0.5 + dx) / w as f32;
+            let t = (h as f32 - y as f32 - 0.5 - dy) / h as f32;
+            [s, t, 0.0, 1.0]
+        })
+        .collect();
+    let mut map = morph_core::Image::from_pixels(w, h, pixels);
+    map.metadata.format = Some(format);
+    morph_io::format::write_image(path, &map, &Default::default()).unwrap();
+}
+
+#[test]
+fn stmap_identity_and_shift_on_a_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("identity.exr");
+    write_stmap(&map, 320, 240, 0.0, 0.0, morph_core::SampleFormat::F32);
+    let out = dir.path().join("id.####.exr");
+    let o = run(&[
+        "stmap",
+        s(&testdata("pan/pan.####.png")),
+        s(&map),
+        "-f",
+        "1001-1002",
+        "-o",
+        s(&out),
+        "--filter",
+        "catmull-rom",
+        "--platform",
+        "cpu",
+        "--depth",
+        "float",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [1001, 1002] {
+        let src = morph_io::format::read_image(&testdata(&format!("pan/pan.{f}.png"))).unwrap();
+        let got = morph_io::format::read_image(&dir.path().join(format!("id.{f}.exr"))).unwrap();
+        let differ = got
+            .pixels()
+            .iter()
+            .zip(src.pixels())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(differ, 0, "identity STMap is exact; {differ} pixels differ");
+    }
+
+    // A map that samples 3 px to the right shifts the picture left by 3 px.
+    let shift = dir.path().join("shift.exr");
+    write_stmap(&shift, 320, 240, 3.0, 0.0, morph_core::SampleFormat::F32);
+    let out = dir.path().join("sh.####.exr");
+    let o = run(&[
+        "stmap",
+        s(&testdata("pan/pan.####.png")),
+        s(&shift),
+        "-f",
+        "1001",
+        "-o",
+        s(&out),
+        "--filter",
+        "linear",
+        "--repeat",
+        "last",
+        "--depth",
+        "float",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let src = morph_io::format::read_image(&testdata("pan/pan.1001.png")).unwrap();
+    let got = morph_io::format::read_image(&dir.path().join("sh.1001.exr")).unwrap();
+    for y in [0, 100, 239] {
+        for x in [0, 50, 316] {
+            assert_eq!(got.pixel(x, y), src.pixel(x + 3, y), "({x}, {y})");
+        }
+    }
+}
+
+#[test]
+fn stmap_formats_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let half = dir.path().join("half.exr");
+    write_stmap(&half, 320, 240, 0.0, 0.0, morph_core::SampleFormat::F16);
+    let o = run(&[
+        "stmap",
+        s(&testdata("pan/pan.####.png")),
+        s(&half),
+        "-f",
+        "1001",
+        "-o",
+        s(&dir.path().join("o.####.exr")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("half float"),
+        "warning expected: {}",
+        stderr(&o)
+    );
+
+    let png = dir.path().join("map.png");
+    write_stmap(&png, 320, 240, 0.0, 0.0, morph_core::SampleFormat::U16);
+    let o = run(&[
+        "stmap",
+        s(&testdata("pan/pan.####.png")),
+        s(&png),
+        "-f",
+        "1001",
+        "-o",
+        s(&dir.path().join("p.####.exr")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("must be 32-bit float"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -3,6 +3,7 @@
 mod clamp;
 mod devices;
 mod info;
+mod stmap;
 
 use crate::Failure;
 use crate::args::{Cli, Command, PlatformArg};
@@ -20,7 +21,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Interpolate(_) => not_yet("interpolate"),
         Command::Flow(_) => not_yet("flow"),
         Command::MotionBlur(_) => not_yet("motion-blur"),
-        Command::Stmap(_) => not_yet("stmap"),
+        Command::Stmap(args) => stmap::run(global, &args),
         Command::Frequency(_) => not_yet("frequency"),
         Command::FrequencyMerge(_) => not_yet("frequency-merge"),
     }

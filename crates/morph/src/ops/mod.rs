@@ -3,3 +3,4 @@
 //! (`morph_gpu::ops::<op>`). A new op adds a file here with one method.
 
 mod clamp;
+mod stmap;
