@@ -537,7 +537,7 @@ impl<'ctx> Frame<'ctx> {
             });
         }
         if staging.is_some() {
-            match rx.try_recv() {
+            match wait_for_map(ctx, &rx) {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     return Err(GpuError::Readback {
@@ -548,13 +548,46 @@ impl<'ctx> Frame<'ctx> {
                 Err(_) => {
                     return Err(GpuError::Readback {
                         what: format!("frame {label}"),
-                        message: "the map callback did not run after the wait".to_owned(),
+                        message: format!(
+                            "the map callback did not run within {} s of the wait",
+                            MAP_CALLBACK_TIMEOUT.as_secs()
+                        ),
                     });
                 }
             }
         }
         drop(keep);
         Ok(())
+    }
+}
+
+/// How long a read-back waits for its map callback after the submission
+/// completed. The callback normally ran inside our own `poll`; this only
+/// covers another thread's `poll` running it concurrently.
+const MAP_CALLBACK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The result of a staging buffer's `map_async` callback.
+///
+/// wgpu runs map callbacks in whichever thread polls the device: when several
+/// threads render frames on one context (parallel tests, a worker's frame
+/// pool), another thread's `poll` may be running our callback at the moment
+/// our own `Wait` returns, so an empty channel right after the wait is not a
+/// failure. Keep polling briefly until the callback delivers.
+fn wait_for_map(
+    ctx: &GpuContext,
+    rx: &mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
+) -> std::result::Result<std::result::Result<(), wgpu::BufferAsyncError>, mpsc::RecvTimeoutError> {
+    if let Ok(r) = rx.try_recv() {
+        return Ok(r);
+    }
+    let start = std::time::Instant::now();
+    loop {
+        let _ = ctx.device().poll(wgpu::PollType::Poll);
+        match rx.recv_timeout(Duration::from_millis(5)) {
+            Ok(r) => return Ok(r),
+            Err(mpsc::RecvTimeoutError::Timeout) if start.elapsed() < MAP_CALLBACK_TIMEOUT => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
