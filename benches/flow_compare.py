@@ -17,6 +17,8 @@ Cases (motion of frame B relative to A, +x right, +y down):
   layers        background (-6, 3) px, a 180-px-radius disk (24, 10) px
                 over it: occlusion on both sides of the disk
   brightness    (8.5, 4.5) px and B's code values x1.3 + 0.05 (clipped)
+  noise         (4.2, 2.9) px with independent Gaussian noise (sigma 3/255,
+                seeded) in both frames, like sensor noise or grain
 Every frame is 8-bit (rounded), as a camera or PNG would give it.
 
 Everyone sees the same frames: OpenCV DIS (presets ultrafast and medium,
@@ -29,7 +31,7 @@ alone (flow_bench's compute_ms), for DIS the `calc` call alone.
 
 Usage (from the repository root):
   cargo build --release -p morph-core --example flow_bench
-  python3 benches/flow_compare.py [--reps 5] [--quality 1/2 1/4]
+  python3 benches/flow_compare.py [--reps 5] [--quality 1/2 1/4 ...]
                                   [--cases translation zoom ...] [--size 1920x1080]
                                   [--extra "--alpha 1.5"]
 Needs numpy, opencv-python-headless, scikit-image.
@@ -116,6 +118,7 @@ CASES = {
     "zoom": ("zoom", 1.04),
     "layers": ("translation", (-6.0, 3.0)),
     "brightness": ("translation", (8.5, 4.5)),
+    "noise": ("translation", (4.2, 2.9)),
 }
 
 
@@ -147,6 +150,10 @@ def make_case(name, src, sprite, w, h):
         flow[ma[..., 0] > 0.5] = motion
     if name == "brightness":
         b = 1.3 * b + 0.05
+    if name == "noise":
+        rng = np.random.default_rng(4)
+        a = a + rng.normal(0.0, 3.0 / 255.0, a.shape).astype(np.float32)
+        b = b + rng.normal(0.0, 3.0 / 255.0, b.shape).astype(np.float32)
     quant = lambda img: np.clip(np.round(img * 255.0), 0, 255).astype(np.uint8)
     return quant(a), quant(b), flow
 
@@ -212,7 +219,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--size", default="1920x1080")
-    ap.add_argument("--quality", nargs="+", default=["1/2"])
+    ap.add_argument("--quality", nargs="+", default=["1/2", "1/4"])
     ap.add_argument("--cases", nargs="+", default=list(CASES))
     ap.add_argument("--bin", default=str(ROOT / "target/release/examples/flow_bench"))
     ap.add_argument("--extra", default="", help="flags passed on to flow_bench")

@@ -255,15 +255,21 @@ fn evaluate_n<const P: usize>(
 /// Searches every patch of the grid and returns one vector per patch,
 /// row-major (`ny × nx`).
 ///
-/// Per patch `(i, j)` (one GPU invocation each):
-/// 1. gather the template from `l0` and invert its Hessian;
-/// 2. `u₀ = init(x0 + patch/2, y0 + patch/2)` (clamped to the level);
+/// Per patch `(i, j)` with origin `(x0, y0)` (one GPU invocation each):
+/// 1. gather the template from `l0` (clamp-to-edge): values `T`, gradients
+///    minus their patch mean, Hessian `H = Σ ∇T∇Tᵀ + 1e−3·patch²·I`, and
+///    invert it;
+/// 2. centre `c = (min(x0 + patch/2, W−1), min(y0 + patch/2, H−1))`,
+///    start `u₀ = init(c)`;
 /// 3. `iterations` Gauss–Newton steps `u ← u − H⁻¹·b(u)`, evaluating the
-///    mean-normalised SSD at every visited `u` (the start included) and the
-///    last one after the final step; the lowest-SSD `u` wins (ties keep the
-///    earlier one);
-/// 4. if the winner moved more than `patch` pixels from `u₀`, `u₀` is kept
-///    (Kroeger et al.'s outlier rule).
+///    mean-normalised SSD at every visited `u` (the start included) and at
+///    the last one after the final step; the lowest-SSD `u` wins (a tie
+///    keeps the earlier one);
+/// 4. `u₀` is kept instead if the winner moved more than `patch` pixels
+///    from `u₀` (Kroeger et al.'s outlier rule), or if `c + winner` lies
+///    more than `patch/2` pixels outside `[0, W−1] × [0, H−1]` (content
+///    leaving the frame has nothing to match; the coarser level's estimate
+///    is better there).
 pub(crate) fn inverse_search(
     l0: &Level,
     i1: &Plane,
