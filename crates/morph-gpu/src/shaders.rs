@@ -58,4 +58,6 @@ pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
     crate::ops::clamp::UNIFORM_LAYOUT,
     crate::ops::stmap::UNIFORM_LAYOUT,
     crate::ops::stmap::PLANE_UNIFORM_LAYOUT,
+    crate::ops::blur::UNIFORM_LAYOUT,
+    crate::ops::frequency::UNIFORM_LAYOUT,
 ];

@@ -1,7 +1,9 @@
 //! One module per op, each the GPU twin of `morph_core::ops::<op>` and
 //! `shaders/<op>.wgsl`. See the crate docs for the recipe a new op follows.
 
+pub mod blur;
 pub mod clamp;
+pub mod frequency;
 pub mod stmap;
 
 use crate::pipeline::KernelSpec;
@@ -12,6 +14,10 @@ use crate::pipeline::KernelSpec;
 pub const KERNELS: &[&KernelSpec] = &[
     &clamp::RGBA_KERNEL,
     &clamp::PLANE_KERNEL,
+    &blur::GAUSSIAN_KERNEL,
+    &blur::BOX_KERNEL,
+    &frequency::TWO_BANDS_KERNEL,
+    &frequency::THREE_BANDS_KERNEL,
     &stmap::RGBA_KERNEL,
     &stmap::PLANE_KERNEL,
 ];

@@ -3,4 +3,5 @@
 //! (`morph_gpu::ops::<op>`). A new op adds a file here with one method.
 
 mod clamp;
+mod frequency;
 mod stmap;
