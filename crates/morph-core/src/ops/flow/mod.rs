@@ -109,6 +109,8 @@ pub(crate) mod pyramid;
 pub(crate) mod upsample;
 pub(crate) mod variational;
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod fixtures;
 #[cfg(test)]
 mod tests;
 
