@@ -264,6 +264,17 @@ pub trait Backend {
         let _ = (inputs, params);
         Err(Box::new(NotImplemented("stmap")))
     }
+
+    /// Frequency (SPEC §4). The default answers [`NotImplemented`], which
+    /// the Frequency cases report as skipped.
+    fn frequency(
+        &self,
+        image: &Image,
+        params: &crate::params::FrequencyParams,
+    ) -> Result<crate::ops::frequency::FrequencyBands, BackendError> {
+        let _ = (image, params);
+        Err(Box::new(NotImplemented("frequency")))
+    }
 }
 
 /// The error of a [`Backend`] method a backend does not implement yet; cases
@@ -291,6 +302,10 @@ pub mod cases {
 
     pub use crate::ops::stmap::parity::{
         stmap_identity_is_exact, stmap_matches_reference, stmap_nan_is_transparent_black,
+    };
+    pub use super::frequency_cases::{
+        frequency_keeps_layout, frequency_matches_reference, frequency_param_sets,
+        frequency_recombines, frequency_rejects_bad_radius,
     };
 
     /// Clamp settings covering every switch and the NaN rule's branches.
@@ -472,6 +487,272 @@ pub mod cases {
     }
 }
 
+/// Tolerance of Frequency parity (every band, every backend, against the
+/// CPU reference), for inputs in [0.05, 1.05).
+///
+/// Backends run the CPU's per-line arithmetic in the same order, so the only
+/// differences are fused multiply-adds: shader compilers may contract
+/// `a·b + c` (SPIR-V without `NoContraction`; lavapipe's LLVM and NVIDIA's
+/// compiler both do), which rounds once instead of twice. The box's running
+/// sum is adds only (a fused `(S + (lo + hi)·f)` rounds at the scale of S,
+/// ≤ 2⁻²⁴·S·inv ≈ 3e-8 of the output). The Gaussian's recursions feed each
+/// step's rounding back through the poles: the CPU's own analysis (blur.rs,
+/// `constant_stays_constant`) bounds the accumulated f32 error by ~1/(1 − |β|)
+/// ≈ 160 ulps of the state at σ = 333, i.e. ~1e-5 of the output at radius
+/// 1000; a GPU rounds differently, not worse, so two such errors apart: 2e-5.
+/// Bands are differences of blurred values of ≤ 1.05, so the same absolute
+/// bound holds for Mid and High (halved with centre & scale).
+pub const FREQUENCY_TOLERANCE: Tolerance = Tolerance {
+    abs: 2e-5,
+    rel: 0.0,
+};
+
+/// |Low + Mid + High − F| allowed on any backend's output (SPEC §4, "to float
+/// rounding"): the sum of three values ≤ ~1 rounds to a few 1e-7; 1e-5 is
+/// the bound the CPU's own tests use.
+pub const FREQUENCY_RECOMBINATION: Tolerance = Tolerance {
+    abs: 1e-5,
+    rel: 0.0,
+};
+
+/// The Frequency parity cases (see [`cases`]).
+mod frequency_cases {
+    use super::*;
+    use crate::ops::frequency::{FrequencyBands, frequency, merge};
+    use crate::params::{Bands, BlurFilter, BlurSize, FrequencyParams};
+
+    /// Radii every filter is tested at: identity, a fractional end tap, the
+    /// small, medium and largest allowed.
+    const RADII: [f32; 5] = [0.0, 0.5, 5.0, 50.0, 1000.0];
+
+    /// Test inputs: away from 0, so no band or blur value is subnormal (an
+    /// NVIDIA GPU flushes those to 0).
+    fn input(w: u32, h: u32, seed: u64) -> Image {
+        random_image(w, h, seed, 0.05, 1.05)
+    }
+
+    /// Parameter sets: both filters × every radius of [`RADII`], in 2 bands
+    /// (uniform radii) and 3 bands (different radii per axis), centre & scale
+    /// alternating.
+    pub fn frequency_param_sets() -> Vec<FrequencyParams> {
+        let mut out = Vec::new();
+        for filter in [BlurFilter::Gaussian, BlurFilter::Box] {
+            for (i, &r) in RADII.iter().enumerate() {
+                out.push(FrequencyParams {
+                    bands: Bands::Two,
+                    filter,
+                    low: BlurSize::uniform(r),
+                    mid: BlurSize::uniform(0.0),
+                    centre_scale: i % 2 == 0,
+                });
+                out.push(FrequencyParams {
+                    bands: Bands::Three,
+                    filter,
+                    low: BlurSize {
+                        width: r,
+                        height: (r * 0.5).max(1.5),
+                    },
+                    mid: BlurSize {
+                        width: (r * 0.25).min(7.5),
+                        height: 2.0,
+                    },
+                    centre_scale: i % 2 == 1,
+                });
+            }
+        }
+        out
+    }
+
+    /// Runs the backend's Frequency; `None` (with a message) if it has none.
+    fn run(b: &impl Backend, image: &Image, p: &FrequencyParams) -> Option<FrequencyBands> {
+        match b.frequency(image, p) {
+            Ok(out) => Some(out),
+            Err(e) if e.downcast_ref::<NotImplemented>().is_some() => {
+                eprintln!("skipped: {} has no frequency yet", b.name());
+                None
+            }
+            Err(e) => panic!(
+                "{}: frequency {}x{} {p:?}: {e}",
+                b.name(),
+                image.width(),
+                image.height()
+            ),
+        }
+    }
+
+    /// Largest |a − e| over the RGBA samples.
+    fn max_error(a: &Image, e: &Image) -> f32 {
+        a.as_flat()
+            .iter()
+            .zip(e.as_flat())
+            .map(|(a, e)| (a - e).abs())
+            .fold(0.0, f32::max)
+    }
+
+    /// Every band equals the CPU reference within [`FREQUENCY_TOLERANCE`] at
+    /// every [`EDGE_SIZES`] entry, for every [`frequency_param_sets`] entry;
+    /// prints the worst error seen.
+    pub fn frequency_matches_reference(b: &impl Backend) {
+        let mut worst = (0.0f32, String::new());
+        for (i, &(w, h)) in EDGE_SIZES.iter().enumerate() {
+            let image = input(w, h, 2000 + i as u64);
+            for p in frequency_param_sets() {
+                let Some(got) = run(b, &image, &p) else {
+                    return;
+                };
+                let want = frequency(&image, &p).expect("reference frequency");
+                let what = format!("{} frequency {w}x{h} {p:?}", b.name());
+                assert_eq!(got.mid.is_some(), want.mid.is_some(), "{what}: Mid");
+                let pairs = [
+                    ("Low", Some(&got.low), Some(&want.low)),
+                    ("Mid", got.mid.as_ref(), want.mid.as_ref()),
+                    ("High", Some(&got.high), Some(&want.high)),
+                ];
+                for (band, g, e) in pairs {
+                    let (Some(g), Some(e)) = (g, e) else {
+                        continue;
+                    };
+                    assert_images_close(g, e, FREQUENCY_TOLERANCE, &format!("{what}: {band}"));
+                    let err = max_error(g, e);
+                    if err > worst.0 {
+                        worst = (err, format!("{w}x{h} {band} {p:?}"));
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "{}: frequency worst error {:e} at {}",
+            b.name(),
+            worst.0,
+            worst.1
+        );
+    }
+
+    /// `merge(Low, Mid, High)` gives F back within
+    /// [`FREQUENCY_RECOMBINATION`], and without centre & scale so does the
+    /// plain sum of the bands.
+    pub fn frequency_recombines(b: &impl Backend) {
+        for (i, &(w, h)) in EDGE_SIZES.iter().enumerate() {
+            let image = input(w, h, 3000 + i as u64);
+            for p in frequency_param_sets() {
+                let Some(bands) = run(b, &image, &p) else {
+                    return;
+                };
+                let what = format!("{} frequency {w}x{h} {p:?}", b.name());
+                let merged = merge(&bands.low, bands.mid.as_ref(), &bands.high, p.centre_scale)
+                    .expect("bands of one size");
+                assert_images_close(&merged, &image, FREQUENCY_RECOMBINATION, &what);
+                if !p.centre_scale {
+                    let mut sum = bands.low.clone();
+                    for (k, s) in sum.pixels_mut().iter_mut().enumerate() {
+                        let mid = bands.mid.as_ref().map_or([0.0; 4], |m| m.pixels()[k]);
+                        let high = bands.high.pixels()[k];
+                        for (c, v) in s.iter_mut().take(3).enumerate() {
+                            *v += mid[c] + high[c];
+                        }
+                    }
+                    assert_images_close(
+                        &sum,
+                        &image,
+                        FREQUENCY_RECOMBINATION,
+                        &format!("{what}: plain sum"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Alpha is the input's on every output (bit for bit), Low keeps the
+    /// extra channels and metadata, Mid and High have no extra channels and
+    /// the input's windows and metadata.
+    pub fn frequency_keeps_layout(b: &impl Backend) {
+        let (w, h) = (37, 29);
+        let mut image = input(w, h, 4000);
+        image.set_extra_channel(
+            "depth.Z",
+            SampleFormat::F32,
+            (0..w * h).map(|i| i as f32 * 0.25).collect(),
+        );
+        image
+            .metadata
+            .attributes
+            .insert("owner".into(), "parity".into());
+        for p in frequency_param_sets() {
+            let Some(bands) = run(b, &image, &p) else {
+                return;
+            };
+            let what = format!("{} frequency {p:?}", b.name());
+            assert_eq!(bands.low.extra, image.extra, "{what}: Low extra channels");
+            for out in [Some(&bands.low), bands.mid.as_ref(), Some(&bands.high)]
+                .into_iter()
+                .flatten()
+            {
+                for (o, i) in out.pixels().iter().zip(image.pixels()) {
+                    assert_eq!(o[3].to_bits(), i[3].to_bits(), "{what}: alpha");
+                }
+                assert_eq!(out.base, image.base, "{what}");
+                assert_eq!(out.data_window, image.data_window, "{what}");
+                assert_eq!(out.display_window, image.display_window, "{what}");
+                assert_eq!(out.metadata, image.metadata, "{what}");
+            }
+            assert!(bands.high.extra.is_empty(), "{what}: High extra channels");
+            assert!(
+                bands.mid.as_ref().is_none_or(|m| m.extra.is_empty()),
+                "{what}: Mid extra channels"
+            );
+        }
+    }
+
+    /// Radii outside 0..=1000 (or NaN) are parameter errors naming the
+    /// attribute, on every backend.
+    pub fn frequency_rejects_bad_radius(b: &impl Backend) {
+        let image = input(5, 4, 5000);
+        for (p, attribute) in [
+            (
+                FrequencyParams {
+                    low: BlurSize {
+                        width: 1000.5,
+                        height: 1.0,
+                    },
+                    ..FrequencyParams::default()
+                },
+                "low_blur_width",
+            ),
+            (
+                FrequencyParams {
+                    low: BlurSize {
+                        width: 1.0,
+                        height: -1.0,
+                    },
+                    ..FrequencyParams::default()
+                },
+                "low_blur_height",
+            ),
+            (
+                FrequencyParams {
+                    bands: Bands::Three,
+                    mid: BlurSize {
+                        width: f32::NAN,
+                        height: 1.0,
+                    },
+                    ..FrequencyParams::default()
+                },
+                "mid_blur_width",
+            ),
+        ] {
+            match b.frequency(&image, &p) {
+                Err(e) if e.downcast_ref::<NotImplemented>().is_some() => return,
+                Err(e) => assert!(
+                    e.to_string().contains(attribute),
+                    "{}: {p:?}: {e}",
+                    b.name()
+                ),
+                Ok(_) => panic!("{}: {p:?} must be rejected", b.name()),
+            }
+        }
+    }
+}
+
 /// Instantiates every case of [`cases`] as a `#[test]` for one backend.
 /// `$make` is an expression giving `Option<impl Backend>`; `None` means
 /// "unavailable" (it should come from [`no_gpu`], which prints the skip or
@@ -487,6 +768,10 @@ macro_rules! parity_cases {
             stmap_matches_reference,
             stmap_identity_is_exact,
             stmap_nan_is_transparent_black,
+            frequency_matches_reference,
+            frequency_recombines,
+            frequency_keeps_layout,
+            frequency_rejects_bad_radius,
         );
     };
     (@each $make:expr; $($case:ident),* $(,)?) => {
@@ -539,6 +824,14 @@ mod tests {
             params: &crate::params::StMapParams,
         ) -> Result<crate::ops::stmap::StMapOutput, BackendError> {
             Ok(crate::ops::stmap::stmap(inputs, params)?)
+        }
+
+        fn frequency(
+            &self,
+            image: &Image,
+            params: &crate::params::FrequencyParams,
+        ) -> Result<crate::ops::frequency::FrequencyBands, BackendError> {
+            Ok(crate::ops::frequency::frequency(image, params)?)
         }
     }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use morph_core::Image;
 use morph_core::ops::stmap::{StMapInputs, StMapOutput};
-use morph_core::params::{ClampParams, StMapParams};
+use morph_core::ops::frequency::FrequencyBands;
+use morph_core::params::{ClampParams, FrequencyParams, StMapParams};
 use morph_core::test_support::{Backend, BackendError, no_gpu};
 use morph_gpu::GpuContext;
 
@@ -29,6 +30,14 @@ impl Backend for Cpu {
     ) -> Result<StMapOutput, BackendError> {
         Ok(morph_core::ops::stmap::stmap(inputs, params)?)
     }
+
+    fn frequency(
+        &self,
+        image: &Image,
+        params: &FrequencyParams,
+    ) -> Result<FrequencyBands, BackendError> {
+        Ok(morph_core::ops::frequency::frequency(image, params)?)
+    }
 }
 
 /// The GPU ops on the shared test context.
@@ -49,6 +58,14 @@ impl Backend for Gpu {
         params: &StMapParams,
     ) -> Result<StMapOutput, BackendError> {
         Ok(morph_gpu::ops::stmap::stmap(&self.0, inputs, params)?)
+    }
+
+    fn frequency(
+        &self,
+        image: &Image,
+        params: &FrequencyParams,
+    ) -> Result<FrequencyBands, BackendError> {
+        Ok(morph_gpu::ops::frequency::frequency(&self.0, image, params)?)
     }
 }
 

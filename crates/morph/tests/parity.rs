@@ -4,7 +4,8 @@
 
 use morph::{Engine, RenderingPlatform};
 use morph_core::Image;
-use morph_core::params::ClampParams;
+use morph_core::ops::frequency::FrequencyBands;
+use morph_core::params::{ClampParams, FrequencyParams};
 use morph_core::test_support::{Backend, BackendError, no_gpu};
 use morph_gpu::GpuContext;
 
@@ -18,6 +19,14 @@ impl Backend for EngineBackend {
 
     fn clamp(&self, image: &Image, params: &ClampParams) -> Result<Image, BackendError> {
         Ok(self.0.clamp(image, params)?)
+    }
+
+    fn frequency(
+        &self,
+        image: &Image,
+        params: &FrequencyParams,
+    ) -> Result<FrequencyBands, BackendError> {
+        Ok(self.0.frequency(image, params)?)
     }
 }
 
