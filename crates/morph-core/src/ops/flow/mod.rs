@@ -82,7 +82,12 @@
 //! and stated, but a GPU port will not match bit for bit (fused multiply-add,
 //! `exp`/`sqrt` precision, reductions in another order); compare the two
 //! with a tolerance on the end-point error (e.g. mean difference below
-//! 0.01 px, 99th percentile below 0.1 px).
+//! 0.01 px, 99th percentile below 0.1 px). [`trace_flow_one_way`] returns
+//! every pass's output (luma, analysis plane, and per level the normalised
+//! image, its gradients and edge weights, initial flow, patch vectors,
+//! densified and refined flow) so a port can be checked pass by pass, and
+//! `fixtures` (feature `test-support`) holds the accuracy cases with their
+//! thresholds.
 //!
 //! # Accuracy and speed
 //!
@@ -291,6 +296,17 @@ fn prepare(image: &Image, params: &FlowParams) -> Prepared {
 
 /// Coarse-to-fine flow from `a` to `b` at the analysis resolution.
 fn flow_at_analysis(a: &Prepared, b: &Prepared, params: &FlowParams) -> FlowField {
+    flow_at_analysis_traced(a, b, params, None)
+}
+
+/// [`flow_at_analysis`], handing every level's intermediate results to
+/// `trace` (coarsest level first).
+fn flow_at_analysis_traced(
+    a: &Prepared,
+    b: &Prepared,
+    params: &FlowParams,
+    mut trace: Option<&mut dyn FnMut(LevelTrace)>,
+) -> FlowField {
     let refine = variational::RefineParams {
         alpha: params.smoothness,
         outer: params.refine_iterations as usize,
@@ -317,15 +333,87 @@ fn flow_at_analysis(a: &Prepared, b: &Prepared, params: &FlowParams) -> FlowFiel
             &grid,
             params.search_iterations as usize,
         );
-        let mut dense = dis::densify(&grid, &patches, &l0.image, &l1.image, DENSIFY_TAU);
+        let densified = dis::densify(&grid, &patches, &l0.image, &l1.image, DENSIFY_TAU);
         let mut rp = refine;
         if l == 0 {
             rp.outer = params.finest_refine_iterations as usize;
         }
-        variational::refine(l0, l1, &mut dense, &rp);
-        flow = Some(dense);
+        let mut refined = densified;
+        match trace.as_mut() {
+            None => variational::refine(l0, l1, &mut refined, &rp),
+            Some(trace) => {
+                let densified = refined.clone();
+                variational::refine(l0, l1, &mut refined, &rp);
+                trace(LevelTrace {
+                    level: l,
+                    normalized: l0.image.data.clone(),
+                    gx: l0.gx.data.clone(),
+                    gy: l0.gy.data.clone(),
+                    edge: l0.edge.data.clone(),
+                    initial: init,
+                    patches,
+                    densified,
+                    refined: refined.clone(),
+                });
+            }
+        }
+        flow = Some(refined);
     }
     flow.expect("a pyramid has at least one level")
+}
+
+/// What one pyramid level of one direction produced, for pass-by-pass
+/// comparison with another backend ([`trace_flow_one_way`]). Planes are
+/// row-major at the level's size (the size of the flow fields).
+#[derive(Clone, Debug)]
+pub struct LevelTrace {
+    /// Level index: 0 is the analysis resolution.
+    pub level: usize,
+    /// Pass 3: frame A's locally normalised luma.
+    pub normalized: Vec<f32>,
+    /// Pass 3: its horizontal Sobel/8 derivative.
+    pub gx: Vec<f32>,
+    /// Pass 3: its vertical Sobel/8 derivative.
+    pub gy: Vec<f32>,
+    /// Pass 3: frame A's edge weights.
+    pub edge: Vec<f32>,
+    /// Pass 4: the initial flow.
+    pub initial: FlowField,
+    /// Pass 5: one vector per patch, row-major over the patch grid.
+    pub patches: Vec<[f32; 2]>,
+    /// Pass 6: the dense flow before refinement.
+    pub densified: FlowField,
+    /// Pass 7: the refined flow.
+    pub refined: FlowField,
+}
+
+/// Everything [`estimate_flow_one_way`] computes on the way, for a GPU twin
+/// to compare pass by pass (costly: it clones every level).
+#[derive(Clone, Debug)]
+pub struct FlowTrace {
+    /// Pass 1: frame A's range-compressed luma at the input's size.
+    pub luma: Vec<f32>,
+    /// Pass 2: frame A's luma at the analysis resolution.
+    pub analysis: Vec<f32>,
+    /// Passes 3–7, coarsest level first.
+    pub levels: Vec<LevelTrace>,
+    /// Pass 8: the result, identical to [`estimate_flow_one_way`]'s.
+    pub forward: FlowField,
+}
+
+/// [`estimate_flow_one_way`] with every intermediate result kept.
+pub fn trace_flow_one_way(a: &Image, b: &Image, params: &FlowParams) -> Result<FlowTrace> {
+    params.validate()?;
+    a.check_same_size(b, "Back input")?;
+    let (pa, pb) = rayon::join(|| prepare(a, params), || prepare(b, params));
+    let mut levels = Vec::new();
+    let flow = flow_at_analysis_traced(&pa, &pb, params, Some(&mut |t| levels.push(t)));
+    Ok(FlowTrace {
+        luma: pa.full.data.clone(),
+        analysis: pa.analysis.data.clone(),
+        levels,
+        forward: to_full(&flow, &pa, params),
+    })
 }
 
 fn to_full(flow: &FlowField, from: &Prepared, params: &FlowParams) -> FlowField {

@@ -216,3 +216,33 @@ fn bad_parameters_and_sizes_are_named() {
         .to_string();
     assert!(err.contains("size mismatch"), "{err}");
 }
+
+#[test]
+fn trace_matches_the_estimate_and_the_pyramid() {
+    let pair = FlowCase::Translation.pair();
+    let params = FlowParams::default();
+    let trace = trace_flow_one_way(&pair.a, &pair.b, &params).unwrap();
+    let flow = estimate_flow_one_way(&pair.a, &pair.b, &params).unwrap();
+    assert_eq!(trace.forward, flow);
+    assert_eq!(trace.luma.len(), fixtures::WIDTH * fixtures::HEIGHT);
+    // 160×128 at 1/2: 80×64, 40×32, 20×16, 10×8, coarsest first.
+    let sizes: Vec<(u32, u32)> = trace
+        .levels
+        .iter()
+        .map(|l| (l.refined.width(), l.refined.height()))
+        .collect();
+    assert_eq!(sizes, vec![(10, 8), (20, 16), (40, 32), (80, 64)]);
+    assert_eq!(trace.analysis.len(), 80 * 64);
+    let finest = trace.levels.last().unwrap();
+    assert_eq!(finest.level, 0);
+    assert_eq!(finest.normalized.len(), 80 * 64);
+    // 80 wide, 8-pixel patches every 4: 19 × 15 patches.
+    assert_eq!(finest.patches.len(), 19 * 15);
+    assert!(
+        trace.levels[0]
+            .initial
+            .vectors()
+            .iter()
+            .all(|v| *v == [0.0, 0.0])
+    );
+}
