@@ -300,12 +300,12 @@ pub mod cases {
     use super::*;
     use crate::ops;
 
-    pub use crate::ops::stmap::parity::{
-        stmap_identity_is_exact, stmap_matches_reference, stmap_nan_is_transparent_black,
-    };
     pub use super::frequency_cases::{
         frequency_keeps_layout, frequency_matches_reference, frequency_param_sets,
         frequency_recombines, frequency_rejects_bad_radius,
+    };
+    pub use crate::ops::stmap::parity::{
+        stmap_identity_is_exact, stmap_matches_reference, stmap_nan_is_transparent_black,
     };
 
     /// Clamp settings covering every switch and the NaN rule's branches.

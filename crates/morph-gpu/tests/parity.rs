@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use morph_core::Image;
-use morph_core::ops::stmap::{StMapInputs, StMapOutput};
 use morph_core::ops::frequency::FrequencyBands;
+use morph_core::ops::stmap::{StMapInputs, StMapOutput};
 use morph_core::params::{ClampParams, FrequencyParams, StMapParams};
 use morph_core::test_support::{Backend, BackendError, no_gpu};
 use morph_gpu::GpuContext;
@@ -65,7 +65,9 @@ impl Backend for Gpu {
         image: &Image,
         params: &FrequencyParams,
     ) -> Result<FrequencyBands, BackendError> {
-        Ok(morph_gpu::ops::frequency::frequency(&self.0, image, params)?)
+        Ok(morph_gpu::ops::frequency::frequency(
+            &self.0, image, params,
+        )?)
     }
 }
 
