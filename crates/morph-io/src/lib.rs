@@ -7,9 +7,13 @@
 //! - [`format`] — reading and writing EXR, PNG, TIFF, JPEG (read) and DPX
 //!   into [`morph_core::Image`], with header limits checked before any
 //!   allocation and atomic writes (temp file + rename) so a failure never
-//!   leaves a partial file.
+//!   leaves a partial file;
+//! - [`flow`] — motion vectors: Middlebury `.flo`, Nuke-style
+//!   `forward.u/v`/`backward.u/v` EXR layers (+v up), and the Middlebury
+//!   colour-wheel picture of a flow field.
 
 pub mod error;
+pub mod flow;
 pub mod format;
 pub mod sequence;
 

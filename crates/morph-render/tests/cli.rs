@@ -450,3 +450,162 @@ fn stmap_formats_are_checked() {
         stderr(&o)
     );
 }
+
+/// Known motion of `testdata/pan` in px per frame, +y down (truth.json).
+const PAN_MOTION: [f32; 2] = [1.75, 0.5];
+
+/// Mean vector of a field.
+fn mean_vector(field: &morph_core::FlowField) -> [f32; 2] {
+    let n = field.vectors().len() as f64;
+    let sum = field.vectors().iter().fold([0.0f64; 2], |s, v| {
+        [s[0] + f64::from(v[0]), s[1] + f64::from(v[1])]
+    });
+    [(sum[0] / n) as f32, (sum[1] / n) as f32]
+}
+
+fn assert_near_motion(got: [f32; 2], want: [f32; 2], what: &str) {
+    let err = (got[0] - want[0]).hypot(got[1] - want[1]);
+    assert!(err < 0.15, "{what}: mean {got:?}, truth {want:?}");
+}
+
+#[test]
+fn flow_pair_to_flo_matches_the_known_pan() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pan.flo");
+    let vis = dir.path().join("vis.png");
+    let o = run(&[
+        "flow",
+        s(&testdata("pan/pan.1001.png")),
+        s(&testdata("pan/pan.1002.png")),
+        "-o",
+        s(&out),
+        "--visualize",
+        s(&vis),
+        "--platform",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("compute_ms="), "{}", stdout(&o));
+    let field = morph_io::flow::read_flo(&out).unwrap();
+    assert_eq!((field.width(), field.height()), (320, 240));
+    assert_near_motion(mean_vector(&field), PAN_MOTION, ".flo forward");
+    let picture = morph_io::format::read_image(&vis).unwrap();
+    assert_eq!(picture.size(), field.size());
+    assert_eq!(picture.metadata.format, Some(morph_core::SampleFormat::U8));
+}
+
+#[test]
+fn flow_exr_has_both_layers_with_v_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pan.exr");
+    let o = run(&[
+        "flow",
+        s(&testdata("pan/pan.1001.png")),
+        s(&testdata("pan/pan.1002.png")),
+        "-o",
+        s(&out),
+        "--platform",
+        "cpu",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("compute_ms="), "{}", stderr(&o));
+    let image = morph_io::format::read_image(&out).unwrap();
+    let names = image.channel_names();
+    for c in [
+        "R",
+        "G",
+        "B",
+        "forward.u",
+        "forward.v",
+        "backward.u",
+        "backward.v",
+    ] {
+        assert!(names.iter().any(|n| n == c), "{c} missing from {names:?}");
+    }
+    // Nuke convention: +v up, so the pan's 0.5 px down is forward.v ≈ −0.5.
+    let v = &image.extra_channel("forward.v").unwrap().data;
+    let mean_v = v.iter().sum::<f32>() / v.len() as f32;
+    assert!(
+        (mean_v + PAN_MOTION[1]).abs() < 0.15,
+        "forward.v mean {mean_v}"
+    );
+    let vectors = morph_io::flow::vectors_from_image(&out, &image, false).unwrap();
+    assert_near_motion(mean_vector(&vectors.forward), PAN_MOTION, "forward");
+    let backward = vectors.backward.expect("backward layer");
+    assert_near_motion(
+        mean_vector(&backward),
+        [-PAN_MOTION[0], -PAN_MOTION[1]],
+        "backward",
+    );
+}
+
+#[test]
+fn flow_over_a_sequence_writes_one_file_per_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in [1001, 1002, 1003] {
+        let name = format!("pan.{f}.png");
+        std::fs::copy(testdata(&format!("pan/{name}")), dir.path().join(&name)).unwrap();
+    }
+    let o = run(&[
+        "flow",
+        s(&dir.path().join("pan.####.png")),
+        "-o",
+        s(&dir.path().join("out/v.####.flo")),
+        "--visualize",
+        s(&dir.path().join("out/vis.####.png")),
+        "--quality",
+        "1/8",
+        "--platform",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("compute_ms=").count(),
+        2,
+        "{}",
+        stdout(&o)
+    );
+    let mut names: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["v.1001.flo", "v.1002.flo", "vis.1001.png", "vis.1002.png"]
+    );
+}
+
+#[test]
+fn flow_refuses_bad_input_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let pan = testdata("pan/pan.1001.png");
+    let sprite = testdata("sprite/sprite.0001.exr");
+    let o = run(&[
+        "flow",
+        s(&pan),
+        s(&sprite),
+        "-o",
+        s(&dir.path().join("x.flo")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("pan.1001.png") && err.contains("sprite.0001.exr"),
+        "{err}"
+    );
+    assert!(err.contains("320x240") && err.contains("256x160"), "{err}");
+    // Not a vector format.
+    let o = run(&["flow", s(&pan), s(&pan), "-o", s(&dir.path().join("x.png"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(".flo or .exr"), "{}", stderr(&o));
+    // One single file and no B.
+    let o = run(&["flow", s(&pan), "-o", s(&dir.path().join("x.flo"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("frame B"), "{}", stderr(&o));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod clamp;
 mod devices;
+mod flow;
 mod info;
 mod stmap;
 
@@ -19,7 +20,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Retime(_) => not_yet("retime"),
         Command::Morph(_) => not_yet("morph"),
         Command::Interpolate(_) => not_yet("interpolate"),
-        Command::Flow(_) => not_yet("flow"),
+        Command::Flow(args) => flow::run(global, &args),
         Command::MotionBlur(_) => not_yet("motion-blur"),
         Command::Stmap(args) => stmap::run(global, &args),
         Command::Frequency(_) => not_yet("frequency"),

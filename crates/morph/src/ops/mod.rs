@@ -3,5 +3,6 @@
 //! (`morph_gpu::ops::<op>`). A new op adds a file here with one method.
 
 mod clamp;
+mod flow;
 mod frequency;
 mod stmap;
