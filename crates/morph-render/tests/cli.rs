@@ -609,3 +609,87 @@ fn flow_refuses_bad_input_with_exit_2() {
         "nothing written"
     );
 }
+
+#[test]
+fn frequency_bands_recombine_through_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // A float source so the files hold the bands without rounding.
+    let mut src = morph_io::format::read_image(&testdata("sprite/sprite.0001.exr")).unwrap();
+    src.metadata.format = Some(morph_core::SampleFormat::F32);
+    let input = dir.path().join("src.0001.exr");
+    morph_io::format::write_image(&input, &src, &Default::default()).unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let o = run(&[
+        "frequency",
+        s(&p("src.####.exr")),
+        "--low",
+        s(&p("low.####.exr")),
+        "--mid",
+        s(&p("mid.####.exr")),
+        "--high",
+        s(&p("high.####.exr")),
+        "--filter",
+        "box",
+        "--low-size",
+        "12,4",
+        "--mid-size",
+        "2.5",
+        "--platform",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "frequency-merge",
+        "--low",
+        s(&p("low.####.exr")),
+        "--mid",
+        s(&p("mid.####.exr")),
+        "--high",
+        s(&p("high.####.exr")),
+        "-o",
+        s(&p("merged.####.exr")),
+        "--depth",
+        "float",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let merged = morph_io::format::read_image(&p("merged.0001.exr")).unwrap();
+    let worst = merged
+        .as_flat()
+        .iter()
+        .zip(src.as_flat())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-5, "Low + Mid + High differs from F by {worst}");
+    let high = morph_io::format::read_image(&p("high.0001.exr")).unwrap();
+    assert!(high.as_flat().iter().any(|v| *v < 0.0), "bands are signed");
+}
+
+#[test]
+fn signed_bands_need_a_float_format_or_centre_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let args = |centre: bool| {
+        let mut v = vec![
+            "frequency".to_owned(),
+            testdata("pan/pan.####.png").to_str().unwrap().to_owned(),
+            "-f".into(),
+            "1001".into(),
+            "--low".into(),
+            s(&p("low.####.png")).to_owned(),
+            "--high".into(),
+            s(&p("high.####.png")).to_owned(),
+        ];
+        if centre {
+            v.push("--centre-scale".into());
+        }
+        v
+    };
+    let o = bin().args(args(false)).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--centre-scale"), "{}", stderr(&o));
+    let o = bin().args(args(true)).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let high = morph_io::format::read_image(&p("high.1001.png")).unwrap();
+    let mean = high.as_flat().iter().sum::<f32>() / high.as_flat().len() as f32;
+    assert!((mean - 0.6).abs() < 0.15, "centred high band, mean {mean}");
+}

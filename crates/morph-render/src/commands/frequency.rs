@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use morph::Engine;
+use morph_core::SampleFormat;
 use morph_core::params::{Bands, BlurFilter, BlurSize, FrequencyParams};
 use morph_io::sequence::FrameRange;
 
@@ -25,6 +26,19 @@ fn blur_size(flag: &str, text: &str) -> anyhow::Result<BlurSize> {
         },
         None => BlurSize::uniform(parse(text)?),
     })
+}
+
+/// Without Centre & Scale, Mid and High are signed: only formats that
+/// store floats (EXR, TIFF) can hold them.
+fn signed_output_allowed(flag: &str, pattern: &morph_io::sequence::Pattern) -> anyhow::Result<()> {
+    use morph_io::format::FileFormat;
+    match FileFormat::from_path(&pattern.path(0))? {
+        FileFormat::Exr | FileFormat::Tiff => Ok(()),
+        other => anyhow::bail!(
+            "{flag} {pattern}: {other} cannot store the negative values of a band; \
+             write EXR or TIFF, or use --centre-scale"
+        ),
+    }
 }
 
 /// Splits every frame into Low, (Mid) and High.
@@ -52,6 +66,12 @@ pub fn run(global: &Global, args: &FrequencyArgs) -> Result<(), Failure> {
         .map(|m| render::plan_output(m, frames.len()).context("--mid"))
         .transpose()?;
     let high = render::plan_output(&args.high, frames.len()).context("--high")?;
+    if !params.centre_scale {
+        signed_output_allowed("--high", &high)?;
+        if let Some(m) = &mid {
+            signed_output_allowed("--mid", m)?;
+        }
+    }
     let write = render::write_options_from(&args.compression, None)?;
     let engine = Engine::new(super::platform(args.platform))?;
     let settings = LoopSettings {
@@ -77,8 +97,17 @@ pub fn run(global: &Global, args: &FrequencyArgs) -> Result<(), Failure> {
             let image = morph_io::format::read_image(&source.path)?;
             let read_ms = render::ms_since(t);
             let t = Instant::now();
-            let bands = engine.frequency(&image, &params)?;
+            let mut bands = engine.frequency(&image, &params)?;
             let compute_ms = render::ms_since(t);
+            if !params.centre_scale {
+                // Signed bands: never store them in the source's integer
+                // format (SPEC §4: "stored as float").
+                for band in std::iter::once(&mut bands.high).chain(bands.mid.as_mut()) {
+                    if !band.metadata.format.is_some_and(SampleFormat::is_float) {
+                        band.metadata.format = Some(SampleFormat::F32);
+                    }
+                }
+            }
             let mut images = vec![(low.path(source.frame), bands.low)];
             if let (Some(pattern), Some(band)) = (&mid, bands.mid) {
                 images.push((pattern.path(source.frame), band));
@@ -95,8 +124,7 @@ pub fn run(global: &Global, args: &FrequencyArgs) -> Result<(), Failure> {
 
 /// Recombines bands: output = Low + Mid + High (undoing Centre & Scale).
 pub fn merge(global: &Global, args: &MergeArgs) -> Result<(), Failure> {
-    let (low_pattern, frames, low_info) = render::plan_input(&args.low, &args.input_opts)?;
-    let _ = low_pattern;
+    let (_, frames, low_info) = render::plan_input(&args.low, &args.input_opts)?;
     let range = FrameRange::parse(
         &frames
             .iter()

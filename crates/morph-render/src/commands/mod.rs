@@ -2,6 +2,7 @@
 
 mod clamp;
 mod devices;
+mod frequency;
 mod flow;
 mod info;
 mod stmap;
@@ -23,8 +24,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Flow(args) => flow::run(global, &args),
         Command::MotionBlur(_) => not_yet("motion-blur"),
         Command::Stmap(args) => stmap::run(global, &args),
-        Command::Frequency(_) => not_yet("frequency"),
-        Command::FrequencyMerge(_) => not_yet("frequency-merge"),
+        Command::Frequency(args) => frequency::run(global, &args),
+        Command::FrequencyMerge(args) => frequency::merge(global, &args),
     }
 }
 
