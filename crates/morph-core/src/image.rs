@@ -397,7 +397,11 @@ mod tests {
         assert!(err.contains("channel B"), "{err}");
 
         let mut img = Image::new(2, 2);
-        img.set_extra_channel("depth.Z", SampleFormat::F16, vec![0.0, 0.0, f32::INFINITY, 0.0]);
+        img.set_extra_channel(
+            "depth.Z",
+            SampleFormat::F16,
+            vec![0.0, 0.0, f32::INFINITY, 0.0],
+        );
         let err = img.check_finite().unwrap_err().to_string();
         assert!(err.contains("depth.Z") && err.contains("(0, 1)"), "{err}");
     }

@@ -2,8 +2,8 @@
 
 mod clamp;
 mod devices;
-mod frequency;
 mod flow;
+mod frequency;
 mod info;
 mod stmap;
 
