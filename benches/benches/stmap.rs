@@ -1,6 +1,7 @@
-//! STMap on the CPU and the GPU, every filter, at 1080p RGBA f32.
+//! STMap on the CPU and the GPU, every filter, at 1080p and 4K RGBA f32.
 //!
-//! Ids are `stmap/<backend>/1920x1080/<filter>`, throughput in pixels:
+//! Ids are `stmap/<backend>/<W>x<H>/<filter>` (1920x1080 and 3840x2160),
+//! throughput in pixels:
 //! - `stmap/cpu/..` — `morph_core::ops::stmap::stmap` (rayon);
 //! - `stmap/gpu/..` — `morph_gpu::ops::stmap::stmap`: upload of Front and
 //!   STMap, kernel, read-back, waiting for completion;
@@ -28,6 +29,8 @@
 //! | gpu-kernel/catmull-rom | — | 0.17 |
 //! | gpu-kernel/ewa | — | 0.15 |
 //! | gpu/linear (upload + kernel + read-back) | — | 48 |
+//! | gpu-kernel/3840x2160/linear, catmull-rom, ewa | — | 0.230, 0.346, 0.361 |
+//! | gpu/3840x2160/linear | — | 221 |
 //!
 //! OpenCV 5.0 `remap` on the same map and machine (dev VM, 1 thread, CPU
 //! time, `benches/opencv_remap_compare.py`): INTER_NEAREST 4.4, INTER_LINEAR
@@ -75,58 +78,64 @@ fn rotation_map(w: u32, h: u32, angle: f64, zoom: f64) -> Image {
     Image::from_pixels(w, h, pixels)
 }
 
+/// Sizes the issue asks for: 1080p and 4K.
+const SIZES: &[(u32, u32)] = &[(1920, 1080), (3840, 2160)];
+
 fn bench_stmap(c: &mut Criterion) {
     let mut group = c.benchmark_group("stmap");
     group.sample_size(10);
-    let (w, h) = (1920u32, 1080u32);
-    let front = random_image(w, h, 1, 0.0, 1.0);
-    let map = rotation_map(w, h, 0.3, 0.9);
-    let inputs = StMapInputs {
-        front: &front,
-        stmap: &map,
-        matte: None,
-    };
-    group.throughput(Throughput::Elements(w as u64 * h as u64));
-    for &(name, filter) in FILTERS {
-        let params = StMapParams {
-            filter_mode: filter,
-            ..Default::default()
-        };
-        group.bench_function(BenchmarkId::new("cpu", format!("{w}x{h}/{name}")), |b| {
-            b.iter(|| cpu_stmap(black_box(&inputs), &params).unwrap())
-        });
-    }
-
     let ctx = match GpuContext::shared_for_tests() {
-        Ok(ctx) => ctx,
+        Ok(ctx) => {
+            eprintln!("stmap/gpu*: on {}", ctx.adapter_summary());
+            Some(ctx)
+        }
         Err(e) => {
             eprintln!("stmap/gpu*: skipped: no adapter ({e})");
-            group.finish();
-            return;
+            None
         }
     };
-    eprintln!("stmap/gpu*: on {}", ctx.adapter_summary());
-    let mut frame = ctx.frame("bench setup").unwrap();
-    let front_gpu = frame.upload(&front).unwrap();
-    let map_gpu = frame.upload(&map).unwrap();
-    frame.finish().unwrap();
-    for &(name, filter) in FILTERS {
-        let params = StMapParams {
-            filter_mode: filter,
-            ..Default::default()
+    for &(w, h) in SIZES {
+        let front = random_image(w, h, 1, 0.0, 1.0);
+        let map = rotation_map(w, h, 0.3, 0.9);
+        let inputs = StMapInputs {
+            front: &front,
+            stmap: &map,
+            matte: None,
         };
-        let id = format!("{w}x{h}/{name}");
-        group.bench_function(BenchmarkId::new("gpu", &id), |b| {
-            b.iter(|| gpu_stmap(&ctx, black_box(&inputs), &params).unwrap())
-        });
-        let framing = StMapFraming::new(&front, &map, &params).unwrap();
-        group.bench_function(BenchmarkId::new("gpu-kernel", &id), |b| {
-            b.iter(|| {
-                let mut frame = ctx.frame("kernel").unwrap();
-                stmap_on_device(&mut frame, &front_gpu, &map_gpu, None, &framing, &params).unwrap();
-                frame.finish().unwrap();
-            })
-        });
+        group.throughput(Throughput::Elements(w as u64 * h as u64));
+        for &(name, filter) in FILTERS {
+            let params = StMapParams {
+                filter_mode: filter,
+                ..Default::default()
+            };
+            group.bench_function(BenchmarkId::new("cpu", format!("{w}x{h}/{name}")), |b| {
+                b.iter(|| cpu_stmap(black_box(&inputs), &params).unwrap())
+            });
+        }
+        let Some(ctx) = &ctx else { continue };
+        let mut frame = ctx.frame("bench setup").unwrap();
+        let front_gpu = frame.upload(&front).unwrap();
+        let map_gpu = frame.upload(&map).unwrap();
+        frame.finish().unwrap();
+        for &(name, filter) in FILTERS {
+            let params = StMapParams {
+                filter_mode: filter,
+                ..Default::default()
+            };
+            let id = format!("{w}x{h}/{name}");
+            group.bench_function(BenchmarkId::new("gpu", &id), |b| {
+                b.iter(|| gpu_stmap(ctx, black_box(&inputs), &params).unwrap())
+            });
+            let framing = StMapFraming::new(&front, &map, &params).unwrap();
+            group.bench_function(BenchmarkId::new("gpu-kernel", &id), |b| {
+                b.iter(|| {
+                    let mut frame = ctx.frame("kernel").unwrap();
+                    stmap_on_device(&mut frame, &front_gpu, &map_gpu, None, &framing, &params)
+                        .unwrap();
+                    frame.finish().unwrap();
+                })
+            });
+        }
     }
     group.finish();
 }
