@@ -245,6 +245,15 @@ fn render_one(
     Ok((written, out.read_ms, out.compute_ms, write_ms))
 }
 
+/// The file planned for `frame` in a secondary input's plan (a band, an
+/// STMap or matte sequence resolved against the main input's frames).
+pub fn path_for(list: &[FrameSource], frame: i64, what: &str) -> anyhow::Result<PathBuf> {
+    list.iter()
+        .find(|s| s.frame == frame)
+        .map(|s| s.path.clone())
+        .with_context(|| format!("{what}: frame {frame} was not planned"))
+}
+
 /// Milliseconds since `t`.
 pub fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3

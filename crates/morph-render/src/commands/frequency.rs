@@ -6,7 +6,6 @@ use anyhow::Context;
 use morph::Engine;
 use morph_core::SampleFormat;
 use morph_core::params::{Bands, BlurFilter, BlurSize, FrequencyParams};
-use morph_io::sequence::FrameRange;
 
 use crate::Failure;
 use crate::args::{BlurFilterArg, FrequencyArgs, Global, MergeArgs};
@@ -125,18 +124,12 @@ pub fn run(global: &Global, args: &FrequencyArgs) -> Result<(), Failure> {
 /// Recombines bands: output = Low + Mid + High (undoing Centre & Scale).
 pub fn merge(global: &Global, args: &MergeArgs) -> Result<(), Failure> {
     let (_, frames, low_info) = render::plan_input(&args.low, &args.input_opts)?;
-    let range = FrameRange::parse(
-        &frames
-            .iter()
-            .map(|f| f.frame.to_string())
-            .collect::<Vec<_>>()
-            .join(","),
-    )?;
+    let frame_numbers: Vec<i64> = frames.iter().map(|f| f.frame).collect();
     let band_frames = |path: &std::path::Path, what: &str| -> Result<_, Failure> {
         let pattern = render::parse_pattern(path)?;
-        let planned = morph_io::sequence::plan(
+        let planned = morph_io::sequence::resolve(
             &pattern,
-            Some(&range),
+            &frame_numbers,
             render::missing_policy(args.input_opts.missing),
         )
         .with_context(|| what.to_owned())?;
@@ -168,12 +161,6 @@ pub fn merge(global: &Global, args: &MergeArgs) -> Result<(), Failure> {
         skip_existing: args.output_opts.skip_existing,
         keep_going: args.output_opts.keep_going,
     };
-    let find = |list: &[morph_io::sequence::FrameSource], frame: i64| {
-        list.iter()
-            .find(|s| s.frame == frame)
-            .map(|s| s.path.clone())
-            .with_context(|| format!("band frame {frame} missing"))
-    };
     render::run_frames(
         &settings,
         &frames,
@@ -183,9 +170,14 @@ pub fn merge(global: &Global, args: &MergeArgs) -> Result<(), Failure> {
         |source| {
             let t = Instant::now();
             let low = morph_io::format::read_image(&source.path)?;
-            let high = morph_io::format::read_image(&find(&high, source.frame)?)?;
+            let high =
+                morph_io::format::read_image(&render::path_for(&high, source.frame, "--high")?)?;
             let mid = match &mid {
-                Some(list) => Some(morph_io::format::read_image(&find(list, source.frame)?)?),
+                Some(list) => Some(morph_io::format::read_image(&render::path_for(
+                    list,
+                    source.frame,
+                    "--mid",
+                )?)?),
                 None => None,
             };
             let read_ms = render::ms_since(t);

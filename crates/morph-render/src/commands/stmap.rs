@@ -8,7 +8,7 @@ use morph::Engine;
 use morph_core::ops::stmap::StMapInputs;
 use morph_core::params::{FramingMode, RepeatMode, StMapFilter, StMapParams};
 use morph_core::{Image, SampleFormat};
-use morph_io::sequence::{self, FrameSource};
+use morph_io::sequence;
 
 use crate::Failure;
 use crate::args::{FilterArg, FramingArg, Global, RepeatArg, StmapArgs};
@@ -142,12 +142,6 @@ pub fn run(global: &Global, args: &StmapArgs) -> Result<(), Failure> {
         skip_existing: args.output_opts.skip_existing,
         keep_going: args.output_opts.keep_going,
     };
-    let find = |list: &[FrameSource], frame: i64| {
-        list.iter()
-            .find(|s| s.frame == frame)
-            .map(|s| s.path.clone())
-            .with_context(|| format!("frame {frame} missing"))
-    };
     let outputs = |f: i64| {
         let mut v = vec![out.path(f)];
         v.extend(out_matte.as_ref().map(|m| m.path(f)));
@@ -164,10 +158,17 @@ pub fn run(global: &Global, args: &StmapArgs) -> Result<(), Failure> {
             let front = morph_io::format::read_image(&source.path)?;
             let map = match &static_map {
                 Some(map) => Arc::clone(map),
-                None => Arc::new(read_stmap(&find(&map_frames, source.frame)?, global.json)?),
+                None => Arc::new(read_stmap(
+                    &render::path_for(&map_frames, source.frame, "STMap")?,
+                    global.json,
+                )?),
             };
             let matte = match &matte_frames {
-                Some(list) => Some(morph_io::format::read_image(&find(list, source.frame)?)?),
+                Some(list) => Some(morph_io::format::read_image(&render::path_for(
+                    list,
+                    source.frame,
+                    "--matte",
+                )?)?),
                 None => None,
             };
             let read_ms = render::ms_since(t);
