@@ -165,6 +165,7 @@ pub fn run(global: &Global, args: &FlowArgs) -> Result<(), Failure> {
         None => None,
     };
     let engine = Engine::new(super::platform(args.platform))?;
+    let mut last_b: Option<(std::path::PathBuf, morph_core::Image)> = None;
     let settings = LoopSettings {
         command: "flow",
         json: global.json,
@@ -199,7 +200,12 @@ pub fn run(global: &Global, args: &FlowArgs) -> Result<(), Failure> {
                 warn(global, source.frame, &message);
             }
             let t = Instant::now();
-            let a = format::read_image(&source.path)?;
+            // Over a sequence, this pair's A is the last pair's B: reuse the
+            // decoded frame instead of reading every frame twice.
+            let a = match last_b.take() {
+                Some((path, image)) if path == source.path => image,
+                _ => format::read_image(&source.path)?,
+            };
             let b = format::read_image(&pair.b)?;
             let read_ms = render::ms_since(t);
             let t = Instant::now();
@@ -211,6 +217,7 @@ pub fn run(global: &Global, args: &FlowArgs) -> Result<(), Failure> {
                 }
             };
             let compute_ms = render::ms_since(t);
+            last_b = Some((pair.b.clone(), b));
             if !global.quiet {
                 let line = format!("compute_ms={compute_ms:.1} frame={}", source.frame);
                 if global.json {
