@@ -131,6 +131,19 @@ impl Affine {
         ]
     }
 
+    /// The motion a fraction `t` of the way: `I + t·(M − I)`, `t·T`, so
+    /// every point moves linearly from its place in A to its place in B.
+    fn partial(&self, t: f32) -> Self {
+        let m = self.m;
+        Affine {
+            m: [
+                [1.0 + t * (m[0][0] - 1.0), t * m[0][1]],
+                [t * m[1][0], 1.0 + t * (m[1][1] - 1.0)],
+            ],
+            t: [t * self.t[0], t * self.t[1]],
+        }
+    }
+
     fn inverse(&self) -> Self {
         let [[a, b], [c, d]] = self.m;
         let det = a * d - b * c;
@@ -246,6 +259,43 @@ fn make_pair(width: usize, height: usize, motion: Affine, sprite: Option<&Sprite
         }
     }
     pair
+}
+
+/// The scene of [`make_pair`] at time `t`: the background moved by the
+/// motion `t` of the way and the sprite `t` of its motion, so `t = 0` is A
+/// and `t = 1` is B (to float rounding). Alpha is the sprite's matte (1
+/// everywhere without a sprite), so tests can check it moves with the colour.
+fn render_at(
+    width: usize,
+    height: usize,
+    motion: Affine,
+    sprite: Option<&Sprite>,
+    t: f32,
+) -> Image {
+    let bg = Photo::astronaut();
+    let fg = Photo::chelsea();
+    let c = [width as f32 / 2.0, height as f32 / 2.0];
+    let inv = motion.partial(t).inverse();
+    let mut image = Image::new(width as u32, height as u32);
+    for y in 0..height {
+        for x in 0..width {
+            let p = [x as f32 + 0.5, y as f32 + 0.5];
+            let from = inv.apply(c, p);
+            let mut col = bg.sample(from[0] + ORIGIN[0], from[1] + ORIGIN[1]);
+            let mut alpha = 1.0;
+            if let Some(s) = sprite {
+                let cc = [s.centre[0] + t * s.motion[0], s.centre[1] + t * s.motion[1]];
+                let m = s.matte(cc, p);
+                let tex = fg.sample(p[0] - cc[0] + 48.0, p[1] - cc[1] + 48.0);
+                for ch in 0..3 {
+                    col[ch] = tex[ch] * m + col[ch] * (1.0 - m);
+                }
+                alpha = m;
+            }
+            image.pixels_mut()[y * width + x] = [col[0], col[1], col[2], alpha];
+        }
+    }
+    image
 }
 
 /// Mean end-point error of `flow` against `truth`, over the pixels `keep`
@@ -396,6 +446,76 @@ impl FlowCase {
             }
         }
     }
+}
+
+impl FlowCase {
+    /// The case's scene at time `t` in `[0, 1]`, for interpolation tests:
+    /// every point moves linearly from its place in A (`t = 0`) to its
+    /// place in B (`t = 1`), brightness (for `Brightness`) changes linearly
+    /// too. Alpha is 1, except in `Layers`, where it is the sprite's matte
+    /// (the pair's frames have alpha 1 throughout).
+    pub fn frame_at(self, t: f32) -> Image {
+        let (w, h) = (WIDTH, HEIGHT);
+        match self {
+            FlowCase::Translation => render_at(w, h, Affine::translation(6.3, -3.7), None, t),
+            FlowCase::SubPixel => render_at(w, h, Affine::translation(0.37, 0.81), None, t),
+            FlowCase::Large => render_at(w, h, Affine::translation(21.5, -13.25), None, t),
+            FlowCase::Rotation => render_at(w, h, Affine::rotation(3.0), None, t),
+            FlowCase::Zoom => render_at(w, h, Affine::zoom(1.06), None, t),
+            FlowCase::Layers => render_at(
+                w,
+                h,
+                Affine::translation(-2.0, 1.0),
+                Some(&Sprite {
+                    centre: [70.0, 60.0],
+                    radius: 28.0,
+                    motion: [5.5, 3.0],
+                }),
+                t,
+            ),
+            FlowCase::Brightness => {
+                let mut img = render_at(w, h, Affine::translation(2.5, 1.5), None, t);
+                for p in img.pixels_mut() {
+                    for c in &mut p[..3] {
+                        *c = (1.0 + 0.3 * t) * *c + 0.05 * t;
+                    }
+                }
+                img
+            }
+            FlowCase::LinearFloat => {
+                let mut img = FlowCase::SubPixel.frame_at(t);
+                for p in img.pixels_mut() {
+                    for c in &mut p[..3] {
+                        let v = c.max(0.0);
+                        *c = 8.0
+                            * if v <= 0.04045 {
+                                v / 12.92
+                            } else {
+                                ((v + 0.055) / 1.055).powf(2.4)
+                            };
+                    }
+                }
+                img.metadata.format = Some(SampleFormat::F32);
+                img
+            }
+        }
+    }
+}
+
+/// Two frames with nothing in common (a scene cut): the astronaut photo,
+/// then the cat photo (mirror-tiled to the frame size).
+pub fn cut_pair() -> (Image, Image) {
+    let (w, h) = (WIDTH, HEIGHT);
+    let a = render_at(w, h, Affine::translation(0.0, 0.0), None, 0.0);
+    let fg = Photo::chelsea();
+    let mut b = Image::new(w as u32, h as u32);
+    for y in 0..h {
+        for x in 0..w {
+            let c = fg.sample(x as f32 + 0.5, y as f32 + 0.5);
+            b.pixels_mut()[y * w + x] = [c[0], c[1], c[2], 1.0];
+        }
+    }
+    (a, b)
 }
 
 /// A whole-frame translation pair of any size (frames larger than about

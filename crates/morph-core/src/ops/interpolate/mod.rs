@@ -1,0 +1,449 @@
+//! Frame interpolation, the CPU reference (issue #5): a new frame at any
+//! time `t ∈ [0, 1]` between A (t = 0) and B (t = 1) from the flow both
+//! ways and its occlusion maps, after Baker, Scharstein, Lewis, Roth, Black
+//! & Szeliski, "A Database and Evaluation Methodology for Optical Flow"
+//! (IJCV 2011, §3.3: the interpolation algorithm), extended with splats
+//! from both frames and consistency-weighted blending.
+//!
+//! # The passes (specification for the WGSL port)
+//!
+//! Index coordinates put the centre of pixel `(i, j)` at `(i, j)`; `N =
+//! W·H`; `F` is the forward flow (A → B), `G` the backward flow (B → A),
+//! `Oa`/`Ob` their occlusion maps (0 visible ..= 1 occluded).
+//!
+//! 1. **Splat** ([`splat`], one invocation per source pixel, `2N` of
+//!    them): source `k < N` is pixel `k` of A, carrying motion `v = F[k]`
+//!    to `p + t·v`; source `N + k` is pixel `k` of B, carrying `v = −G[k]`
+//!    to `p + (1 − t)·G[k]`. Each lands on the four pixels around its
+//!    target (`floor` and `floor + 1` on each axis, those inside the frame)
+//!    with the key `(cost, rank)`, where `cost = round(255·clamp(O, 0, 1))`
+//!    of its own occlusion and `rank` orders the frame nearer in time first
+//!    (`t ≤ ½`: A's sources `0..N` then B's `N..2N`; else B's first), index
+//!    order within a frame. Each output pixel keeps the source with the
+//!    smallest key (`atomicMin`): visible surfaces beat ones about to be
+//!    covered, and ties go to the nearer frame. On the GPU the key does not
+//!    fit 32 bits, so it is two `atomicMin` passes (cost, then rank among
+//!    the sources with the minimum cost).
+//! 2. **Fill** ([`fill`]): pixels no source reached take their vector from
+//!    a push–pull pyramid (mean of the reached children going down,
+//!    parent's value going up), so no hole is left.
+//! 3. **Compose** ([`compose`], one invocation per output pixel `x` with
+//!    motion `u`): `pa = x − t·u` in A and `pb = x + (1 − t)·u` in B.
+//!    Visibility in A: 0 if `pa` lies outside `[−½, W − ½) × [−½, H − ½)`,
+//!    else `(1 − Oa(pa))·agree(F(pa), u)` with bilinear samples and
+//!    `agree(f, u) = clamp(1 − (|f − u| − τ)/τ, 0, 1)`, `τ = ½ + 0.05·(|f| +
+//!    |u|)` (the consistency tolerance of the flow's occlusion pass); in B
+//!    the same with `−G(pb)` and `Ob`. Weights `wa = (1 − t)·visA`, `wb =
+//!    t·visB`; if `wa + wb < 10⁻³` (neither frame vouches for the motion)
+//!    the frame the winning source came from gets weight 1. The output is
+//!    `(wa·A(pa) + wb·B(pb))/(wa + wb)` over every channel (RGBA and the
+//!    extra channels, bilinear, clamp to edge), so alpha and extra layers
+//!    move with the colour.
+//!
+//! `t = 0` and `t = 1` return A and B unchanged (exact copies).
+//!
+//! # Scene cuts
+//!
+//! [`analyse_pair`] scores a pair once: the correlation of A's
+//! range-compressed luma with B's warped back along the forward flow (over
+//! the pixels visible in both), and the fraction of A that is occluded.
+//! Correlation below [`CUT_CORRELATION`] or occlusion above
+//! [`CUT_OCCLUDED`] marks a **cut**; the [`CutRule`] then decides: the
+//! default, `Nearest`, outputs A for `t < ½` and B from `t ≥ ½` (a clean
+//! cut, as a retime of an edited sequence must keep it), `Dissolve`
+//! cross-fades, `Warp` ignores the detection.
+
+mod compose;
+mod fill;
+mod splat;
+#[cfg(test)]
+mod tests;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::flow::FlowField;
+use crate::image::Image;
+use crate::ops::flow::{FlowResult, range_compressed_luma};
+
+pub use compose::compose;
+pub use fill::fill;
+pub use splat::{Splat, splat};
+
+/// Correlation (of A's luma and B's warped back) below which a pair is a
+/// scene cut.
+pub const CUT_CORRELATION: f32 = 0.5;
+/// Fraction of A occluded in B above which a pair is a scene cut.
+pub const CUT_OCCLUDED: f32 = 0.6;
+
+/// What to do when a pair is detected as a scene cut.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CutRule {
+    /// The nearest frame: A for `t < ½`, B from `t ≥ ½` (default).
+    #[default]
+    Nearest,
+    /// A cross-fade `(1 − t)·A + t·B`.
+    Dissolve,
+    /// Warp anyway (detection ignored).
+    Warp,
+}
+
+impl CutRule {
+    /// Parses `nearest`, `dissolve` or `warp`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "nearest" => Ok(CutRule::Nearest),
+            "dissolve" => Ok(CutRule::Dissolve),
+            "warp" => Ok(CutRule::Warp),
+            _ => Err(Error::parameter("cut_rule", s, "nearest, dissolve or warp")),
+        }
+    }
+}
+
+/// How well A and B correspond, measured once per pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CutScore {
+    /// Pearson correlation of A's range-compressed luma with B's sampled
+    /// along the forward flow, over the pixels visible in both (−1 ..= 1;
+    /// 1 for a flat pair).
+    pub correlation: f32,
+    /// Fraction of A's pixels occluded in B (occlusion > ½).
+    pub occluded: f32,
+}
+
+impl CutScore {
+    /// True when the pair looks like a scene cut.
+    pub fn is_cut(&self) -> bool {
+        self.correlation < CUT_CORRELATION || self.occluded > CUT_OCCLUDED
+    }
+}
+
+/// The motion between a pair, computed once and used for every time
+/// between them.
+#[derive(Clone, Debug)]
+pub struct PairMotion {
+    /// Flow both ways with occlusion.
+    pub flow: FlowResult,
+    /// The scene-cut score.
+    pub cut: CutScore,
+}
+
+/// How an in-between was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Warped along the vectors.
+    Warped,
+    /// A copy of A (t = 0, or a cut before ½).
+    A,
+    /// A copy of B (t = 1, or a cut from ½).
+    B,
+    /// A cross-fade at a cut (`CutRule::Dissolve`).
+    Dissolve,
+}
+
+/// An in-between frame and the motion at its time.
+#[derive(Clone, Debug)]
+pub struct Interpolated {
+    /// The frame at time t (A's windows and metadata).
+    pub image: Image,
+    /// Per output pixel, the A → B motion (pixels per pair interval) of the
+    /// surface seen there: what motion blur follows.
+    pub vectors: FlowField,
+    /// How the frame was made.
+    pub source: Source,
+}
+
+/// Scores a pair for scene cuts from its flow.
+///
+/// # Errors
+/// If the frames and the flow differ in size.
+pub fn analyse_pair(a: &Image, b: &Image, flow: FlowResult) -> Result<PairMotion> {
+    check_sizes(a, b, &flow)?;
+    let (w, h) = (a.width() as usize, a.height() as usize);
+    let (la, lb) = rayon::join(|| range_compressed_luma(a), || range_compressed_luma(b));
+    // Sums per row (f64), then in row order: the same on any thread count.
+    let rows: Vec<[f64; 7]> = (0..h)
+        .into_par_iter()
+        .map(|y| {
+            let mut s = [0.0f64; 7];
+            for x in 0..w {
+                let k = y * w + x;
+                let o = flow.occlusion_forward[k];
+                if o > 0.5 {
+                    s[6] += 1.0;
+                    continue;
+                }
+                let f = flow.forward.vectors()[k];
+                let vb = sample_plane(&lb, w, h, x as f32 + f[0], y as f32 + f[1]) as f64;
+                let va = la[k] as f64;
+                s[0] += 1.0;
+                s[1] += va;
+                s[2] += vb;
+                s[3] += va * va;
+                s[4] += vb * vb;
+                s[5] += va * vb;
+            }
+            s
+        })
+        .collect();
+    let mut s = [0.0f64; 7];
+    for r in &rows {
+        for i in 0..7 {
+            s[i] += r[i];
+        }
+    }
+    let n = s[0];
+    let correlation = if n < 1.0 {
+        0.0
+    } else {
+        let (ma, mb) = (s[1] / n, s[2] / n);
+        let va = (s[3] / n - ma * ma).max(0.0);
+        let vb = (s[4] / n - mb * mb).max(0.0);
+        let cov = s[5] / n - ma * mb;
+        // A flat pair (no contrast in either) corresponds trivially.
+        if va < 1e-10 && vb < 1e-10 {
+            1.0
+        } else {
+            (cov / (va * vb).sqrt().max(1e-10)).clamp(-1.0, 1.0)
+        }
+    };
+    Ok(PairMotion {
+        flow,
+        cut: CutScore {
+            correlation: correlation as f32,
+            occluded: (s[6] / (w * h) as f64) as f32,
+        },
+    })
+}
+
+/// The frame at time `t` between `a` (0) and `b` (1), from their motion.
+///
+/// # Errors
+/// `t` outside `[0, 1]` or not finite; frames or flow of different sizes.
+pub fn interpolate(
+    a: &Image,
+    b: &Image,
+    motion: &PairMotion,
+    t: f32,
+    cut_rule: CutRule,
+) -> Result<Interpolated> {
+    check_time(t)?;
+    check_sizes(a, b, &motion.flow)?;
+    let (w, h) = (a.width(), a.height());
+    let copy = |image: &Image, source, vectors: FlowField| Interpolated {
+        image: with_layout_of(a, image.clone()),
+        vectors,
+        source,
+    };
+    if t == 0.0 {
+        return Ok(copy(a, Source::A, motion.flow.forward.clone()));
+    }
+    if t == 1.0 {
+        let mut v = motion.flow.backward.clone();
+        v.vectors_mut().iter_mut().for_each(|p| *p = [-p[0], -p[1]]);
+        return Ok(copy(b, Source::B, v));
+    }
+    if cut_rule != CutRule::Warp && motion.cut.is_cut() {
+        let still = FlowField::zeros(w, h);
+        return Ok(match cut_rule {
+            CutRule::Dissolve => Interpolated {
+                image: dissolve(a, b, t),
+                vectors: still,
+                source: Source::Dissolve,
+            },
+            _ if t < 0.5 => copy(a, Source::A, still),
+            _ => copy(b, Source::B, still),
+        });
+    }
+    let splatted = splat(&motion.flow, t);
+    let vectors = fill(&splatted);
+    let image = compose(a, b, &motion.flow, &vectors, &splatted.from_b, t);
+    Ok(Interpolated {
+        image,
+        vectors,
+        source: Source::Warped,
+    })
+}
+
+/// `(1 − t)·A + t·B` over every channel.
+pub fn dissolve(a: &Image, b: &Image, t: f32) -> Image {
+    let s = 1.0 - t;
+    let pixels = a
+        .pixels()
+        .par_iter()
+        .zip(b.pixels().par_iter())
+        .map(|(p, q)| std::array::from_fn(|c| s * p[c] + t * q[c]))
+        .collect();
+    let mut out = a.with_pixels(pixels);
+    for ch in &mut out.extra {
+        if let Some(other) = b.extra_channel(&ch.name) {
+            ch.data
+                .par_iter_mut()
+                .zip(other.data.par_iter())
+                .for_each(|(v, o)| *v = s * *v + t * o);
+        }
+    }
+    out
+}
+
+/// `image` with A's windows, channel layout and metadata (B's pixels copied
+/// at t = 1 keep the output's layout consistent over a sequence).
+fn with_layout_of(a: &Image, mut image: Image) -> Image {
+    image.base = a.base;
+    image.data_window = a.data_window;
+    image.display_window = a.display_window;
+    image.metadata = a.metadata.clone();
+    image
+}
+
+/// Rejects `t` outside `[0, 1]`.
+pub fn check_time(t: f32) -> Result<()> {
+    if !(0.0..=1.0).contains(&t) {
+        return Err(Error::parameter("time", t, "a number in 0..=1"));
+    }
+    Ok(())
+}
+
+fn check_sizes(a: &Image, b: &Image, flow: &FlowResult) -> Result<()> {
+    a.check_same_size(b, "Back input")?;
+    if flow.forward.size() != a.size() || flow.backward.size() != a.size() {
+        return Err(Error::SizeMismatch {
+            what: "motion vectors".to_owned(),
+            actual: flow.forward.size(),
+            expected: a.size(),
+        });
+    }
+    Ok(())
+}
+
+/// Bilinear sample of a plane, clamp to edge (the flow module's rule).
+#[inline]
+pub(crate) fn sample_plane(data: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
+    let taps = Taps::new(x, y, w, h);
+    taps.apply(|k| data[k])
+}
+
+/// The four clamped taps and weights of a bilinear sample.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Taps {
+    k: [usize; 4],
+    fx: f32,
+    fy: f32,
+}
+
+impl Taps {
+    /// Taps at `(x, y)` (pixel centres at integers), clamped to the frame.
+    #[inline]
+    pub(crate) fn new(x: f32, y: f32, w: usize, h: usize) -> Self {
+        let x = x.clamp(-1.0, w as f32);
+        let y = y.clamp(-1.0, h as f32);
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (ix, iy) = (x0 as isize, y0 as isize);
+        let cx = |v: isize| v.clamp(0, w as isize - 1) as usize;
+        let cy = |v: isize| v.clamp(0, h as isize - 1) as usize;
+        let (x0, x1, y0, y1) = (cx(ix), cx(ix + 1), cy(iy), cy(iy + 1));
+        Taps {
+            k: [y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1],
+            fx,
+            fy,
+        }
+    }
+
+    /// `lerp(lerp(a, b, fx), lerp(c, d, fx), fy)` of `at` over the taps.
+    #[inline]
+    pub(crate) fn apply(&self, at: impl Fn(usize) -> f32) -> f32 {
+        let (a, b, c, d) = (at(self.k[0]), at(self.k[1]), at(self.k[2]), at(self.k[3]));
+        let top = a + self.fx * (b - a);
+        let bottom = c + self.fx * (d - c);
+        top + self.fy * (bottom - top)
+    }
+
+    /// [`Taps::apply`] on both components of a vector field.
+    #[inline]
+    pub(crate) fn apply2(&self, v: &[[f32; 2]]) -> [f32; 2] {
+        [self.apply(|k| v[k][0]), self.apply(|k| v[k][1])]
+    }
+}
+
+/// The sixteen clamped taps and Catmull-Rom weights of a bicubic sample,
+/// the colour filter of the compose pass: sharper than bilinear (a half-
+/// pixel shift of a bilinear fetch is a [½ ½] blur), and clamped to the
+/// range of the four nearest pixels so it never rings (no overshoot at
+/// edges, no negative alpha, no new highlights).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cubic {
+    /// Row offsets (`y·w`) of the four rows.
+    rows: [usize; 4],
+    /// The four columns.
+    cols: [usize; 4],
+    wx: [f32; 4],
+    wy: [f32; 4],
+}
+
+/// Catmull-Rom weights of the taps at `−1, 0, 1, 2` for a fraction `f`.
+#[inline]
+fn catmull_rom(f: f32) -> [f32; 4] {
+    let f2 = f * f;
+    let f3 = f2 * f;
+    [
+        0.5 * (-f3 + 2.0 * f2 - f),
+        0.5 * (3.0 * f3 - 5.0 * f2 + 2.0),
+        0.5 * (-3.0 * f3 + 4.0 * f2 + f),
+        0.5 * (f3 - f2),
+    ]
+}
+
+impl Cubic {
+    /// Taps at `(x, y)` (pixel centres at integers), clamped to the frame.
+    #[inline]
+    pub(crate) fn new(x: f32, y: f32, w: usize, h: usize) -> Self {
+        let x = x.clamp(-1.0, w as f32);
+        let y = y.clamp(-1.0, h as f32);
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (ix, iy) = (x0 as isize, y0 as isize);
+        let cols = std::array::from_fn(|i| (ix - 1 + i as isize).clamp(0, w as isize - 1) as usize);
+        let rows =
+            std::array::from_fn(|j| (iy - 1 + j as isize).clamp(0, h as isize - 1) as usize * w);
+        Cubic {
+            rows,
+            cols,
+            wx: catmull_rom(fx),
+            wy: catmull_rom(fy),
+        }
+    }
+
+    /// The clamped bicubic sample of `at`: rows first (each row's four
+    /// taps in x, weighted sum), then the column of row sums, then clamped
+    /// to the min/max of the four centre taps.
+    #[inline]
+    pub(crate) fn apply(&self, at: impl Fn(usize) -> f32) -> f32 {
+        let mut sum = 0.0;
+        for j in 0..4 {
+            let r = self.rows[j];
+            let mut row = 0.0;
+            for i in 0..4 {
+                row += self.wx[i] * at(r + self.cols[i]);
+            }
+            sum += self.wy[j] * row;
+        }
+        let (a, b) = (
+            at(self.rows[1] + self.cols[1]),
+            at(self.rows[1] + self.cols[2]),
+        );
+        let (c, d) = (
+            at(self.rows[2] + self.cols[1]),
+            at(self.rows[2] + self.cols[2]),
+        );
+        let lo = a.min(b).min(c.min(d));
+        let hi = a.max(b).max(c.max(d));
+        sum.clamp(lo, hi)
+    }
+
+    /// [`Cubic::apply`] on every component of an RGBA pixel.
+    #[inline]
+    pub(crate) fn apply4(&self, px: &[[f32; 4]]) -> [f32; 4] {
+        std::array::from_fn(|c| self.apply(|k| px[k][c]))
+    }
+}
