@@ -19,6 +19,7 @@ pub mod ops;
 pub mod params;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
+pub mod timing;
 
 pub use error::{Error, Result};
 pub use flow::FlowField;

@@ -31,12 +31,14 @@
 mod backend;
 mod engine;
 mod error;
+mod node;
 mod ops;
 
 pub use backend::{BackendKind, devices};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use morph_core::params::RenderingPlatform;
+pub use node::{MorphNode, Retimer};
 
 /// The image model, parameters and CPU ops (`morph-core`).
 pub use morph_core as core;

@@ -1,0 +1,398 @@
+//! The Morph node (SPEC §2) as a library type: [`MorphNode`] renders the
+//! output frames of a transition between two clips, and [`Retimer`] those of
+//! a one-clip retime (slow motion, speed change, fps conversion). Both keep
+//! the motion of the last input pair, so every output time between the same
+//! two frames reuses one flow computation.
+
+use std::sync::Mutex;
+
+use morph_core::Image;
+use morph_core::error::Error as CoreError;
+use morph_core::ops::flow::FlowParams;
+use morph_core::ops::interpolate::{CutRule, Interpolated, PairMotion};
+use morph_core::params::{Interpolation, MorphParams};
+use morph_core::timing::{MorphFrame, Retime, Sample, sample_at};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// The motion of the last pair rendered, keyed by its frame numbers.
+#[derive(Default)]
+struct MotionCache {
+    last: Mutex<Option<((i64, i64), PairMotion)>>,
+}
+
+impl MotionCache {
+    /// Interpolates `a`/`b` (frames `key`) at `t`, computing their motion
+    /// only if the last pair was another one. Exact times skip the flow.
+    fn interpolate(
+        &self,
+        engine: &Engine,
+        key: (i64, i64),
+        (a, b): (&Image, &Image),
+        t: f32,
+        flow: &FlowParams,
+        cut_rule: CutRule,
+    ) -> Result<Interpolated, EngineError> {
+        if t == 0.0 || t == 1.0 {
+            // The motion is still wanted for the vectors (motion blur), but
+            // an exact frame must not cost a flow computation; zero motion
+            // is the honest answer when none was computed for this pair.
+            let guard = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((k, m)) = guard.as_ref()
+                && *k == key
+            {
+                return engine.interpolate(a, b, m, t, cut_rule);
+            }
+            drop(guard);
+            let still = still_motion(a)?;
+            return engine.interpolate(a, b, &still, t, cut_rule);
+        }
+        let mut guard = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if !matches!(guard.as_ref(), Some((k, _)) if *k == key) {
+            *guard = None;
+            let motion = engine.pair_motion(a, b, flow)?;
+            *guard = Some((key, motion));
+        }
+        let (_, motion) = guard.as_ref().expect("just filled");
+        engine.interpolate(a, b, motion, t, cut_rule)
+    }
+}
+
+/// Zero motion both ways, nothing occluded (for exact frames).
+fn still_motion(a: &Image) -> Result<PairMotion, EngineError> {
+    use morph_core::FlowField;
+    use morph_core::ops::flow::FlowResult;
+    use morph_core::ops::interpolate::CutScore;
+    let (w, h) = (a.width(), a.height());
+    let n = w as usize * h as usize;
+    Ok(PairMotion {
+        flow: FlowResult {
+            forward: FlowField::zeros(w, h),
+            backward: FlowField::zeros(w, h),
+            occlusion_forward: vec![0.0; n],
+            occlusion_backward: vec![0.0; n],
+        },
+        cut: CutScore {
+            correlation: 1.0,
+            occluded: 0.0,
+        },
+    })
+}
+
+/// Rejects the attributes whose machinery is not in this build, naming the
+/// attribute: Machine Learning and motion blur.
+fn check_supported(params: &MorphParams) -> Result<(), CoreError> {
+    if params.interpolation == Interpolation::MachineLearning {
+        return Err(CoreError::parameter(
+            "interpolation",
+            "Machine Learning",
+            "Motion Vectors (Machine Learning is not in this build yet)",
+        ));
+    }
+    if params.motion_blur.is_some() {
+        return Err(CoreError::parameter(
+            "motion_blur",
+            "on",
+            "off (motion blur is not in this build yet)",
+        ));
+    }
+    Ok(())
+}
+
+/// The Morph node: a transition from clip A (Front) to clip B (Back) over a
+/// batch range, with every attribute of [`MorphParams`].
+///
+/// ```no_run
+/// use morph::{Engine, MorphNode, RenderingPlatform};
+/// use morph::core::params::{MorphParams, RangeMode};
+/// # fn load(clip: &str, frame: i64) -> morph::core::Image { unimplemented!() }
+///
+/// let engine = Engine::new(RenderingPlatform::Auto)?;
+/// let mut params = MorphParams {
+///     range_mode: RangeMode::CustomRange,
+///     range_first_frame: 1001,
+///     range_last_frame: 1024,
+///     ..Default::default()
+/// };
+/// params.set_mix_to_range();
+/// let node = MorphNode::new(&engine, params, (1001, 1024))?;
+/// for frame in 1001..=1024 {
+///     let plan = node.plan(frame);
+///     let out = node.render(frame, &load("A", plan.a), &load("B", plan.b))?;
+///     // write out.image …
+/// }
+/// # Ok::<(), morph::EngineError>(())
+/// ```
+pub struct MorphNode<'e> {
+    engine: &'e Engine,
+    params: MorphParams,
+    clip: (i64, i64),
+    flow: FlowParams,
+    cut_rule: CutRule,
+    cache: MotionCache,
+}
+
+impl<'e> MorphNode<'e> {
+    /// A node over a batch whose clips span `clip` (first, last frame).
+    ///
+    /// # Errors
+    /// Any attribute out of range (named, with the allowed range), or one
+    /// this build cannot render.
+    pub fn new(
+        engine: &'e Engine,
+        params: MorphParams,
+        clip: (i64, i64),
+    ) -> Result<Self, EngineError> {
+        params.validate(clip)?;
+        check_supported(&params)?;
+        Ok(MorphNode {
+            engine,
+            flow: FlowParams::with_quality(params.motion_analysis_quality),
+            params,
+            clip,
+            // A morph joins two different clips: their correspondence is
+            // whatever the flow finds, so "no correspondence" must not
+            // turn the transition into a hard cut; it dissolves instead.
+            cut_rule: CutRule::Dissolve,
+            cache: MotionCache::default(),
+        })
+    }
+
+    /// What to do at a detected scene cut (default for a morph: dissolve).
+    pub fn with_cut_rule(mut self, rule: CutRule) -> Self {
+        self.cut_rule = rule;
+        self
+    }
+
+    /// The node's attributes.
+    pub fn params(&self) -> &MorphParams {
+        &self.params
+    }
+
+    /// Which frames of A and B output `frame` needs, and the time between
+    /// them (see [`MorphParams::frame_at`]).
+    pub fn plan(&self, frame: i64) -> MorphFrame {
+        self.params.frame_at(frame, self.clip)
+    }
+
+    /// Renders output `frame` from A's frame `plan(frame).a` and B's frame
+    /// `plan(frame).b`. Consecutive frames with the same pair of input
+    /// frames (both frozen) reuse the motion.
+    ///
+    /// # Errors
+    /// Frames of different sizes; a GPU failure on the `GPU` platform.
+    pub fn render(&self, frame: i64, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
+        let plan = self.plan(frame);
+        self.cache.interpolate(
+            self.engine,
+            (plan.a, plan.b),
+            (a, b),
+            plan.t,
+            &self.flow,
+            self.cut_rule,
+        )
+    }
+}
+
+/// A retime of one clip: consecutive frames of the clip are the node's A
+/// and B.
+pub struct Retimer<'e> {
+    engine: &'e Engine,
+    frames: Vec<i64>,
+    times: Vec<f64>,
+    flow: FlowParams,
+    cut_rule: CutRule,
+    cache: MotionCache,
+}
+
+impl<'e> Retimer<'e> {
+    /// A retime of the clip whose frames are `frames` (ascending; gaps are
+    /// spanned), with `params`' analysis quality.
+    ///
+    /// # Errors
+    /// No frames, invalid retime settings, unsupported attributes.
+    pub fn new(
+        engine: &'e Engine,
+        params: &MorphParams,
+        retime: Retime,
+        frames: Vec<i64>,
+    ) -> Result<Self, EngineError> {
+        check_supported(params)?;
+        let (Some(&first), Some(&last)) = (frames.first(), frames.last()) else {
+            return Err(CoreError::parameter("frames", "none", "at least one input frame").into());
+        };
+        if frames.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(CoreError::parameter(
+                "frames",
+                "out of order",
+                "ascending frame numbers without repeats",
+            )
+            .into());
+        }
+        let times = retime.plan(first, last)?;
+        Ok(Retimer {
+            engine,
+            frames,
+            times,
+            flow: FlowParams::with_quality(params.motion_analysis_quality),
+            cut_rule: CutRule::Nearest,
+            cache: MotionCache::default(),
+        })
+    }
+
+    /// What to do at a detected scene cut (default: the nearest frame).
+    pub fn with_cut_rule(mut self, rule: CutRule) -> Self {
+        self.cut_rule = rule;
+        self
+    }
+
+    /// Number of output frames.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// True if there are no output frames (never, for a valid clip).
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The input time of output frame `k` (0-based).
+    pub fn time(&self, k: usize) -> f64 {
+        self.times[k]
+    }
+
+    /// Which input frames output frame `k` (0-based) needs.
+    pub fn plan(&self, k: usize) -> Sample {
+        sample_at(&self.frames, self.times[k])
+    }
+
+    /// Renders output frame `k` from its input frames `plan(k).a` and
+    /// `plan(k).b` (the same image twice on an exact frame).
+    ///
+    /// # Errors
+    /// Frames of different sizes; a GPU failure on the `GPU` platform.
+    pub fn render(&self, k: usize, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
+        let s = self.plan(k);
+        self.cache.interpolate(
+            self.engine,
+            (s.a, s.b),
+            (a, b),
+            s.t,
+            &self.flow,
+            self.cut_rule,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use morph_core::ops::flow::fixtures::FlowCase;
+    use morph_core::params::{MotionBlurParams, RangeMode};
+
+    fn clips() -> (Image, Image) {
+        (
+            FlowCase::Layers.frame_at(0.0),
+            FlowCase::Layers.frame_at(1.0),
+        )
+    }
+
+    #[test]
+    fn unsupported_and_out_of_range_attributes_are_named() {
+        let engine = Engine::cpu();
+        let ml = MorphParams {
+            interpolation: Interpolation::MachineLearning,
+            ..Default::default()
+        };
+        let e = MorphNode::new(&engine, ml, (1, 10))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("interpolation"), "{e}");
+        let blur = MorphParams {
+            motion_blur: Some(MotionBlurParams::default()),
+            ..Default::default()
+        };
+        let e = MorphNode::new(&engine, blur, (1, 10))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("motion_blur"), "{e}");
+        let outside = MorphParams {
+            range_mode: RangeMode::CustomRange,
+            range_first_frame: 0,
+            range_last_frame: 5,
+            ..Default::default()
+        };
+        let e = MorphNode::new(&engine, outside, (1, 10))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("range_first_frame") && e.contains("1..=10"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn morph_node_holds_a_before_and_b_after_its_range() {
+        let engine = Engine::cpu();
+        let mut params = MorphParams {
+            range_mode: RangeMode::CustomRange,
+            range_first_frame: 3,
+            range_last_frame: 5,
+            ..Default::default()
+        };
+        params.set_mix_to_range();
+        let node = MorphNode::new(&engine, params, (1, 7)).unwrap();
+        let (a, b) = clips();
+        assert_eq!(node.render(1, &a, &b).unwrap().image.pixels(), a.pixels());
+        assert_eq!(node.render(3, &a, &b).unwrap().image.pixels(), a.pixels());
+        assert_eq!(node.render(5, &a, &b).unwrap().image.pixels(), b.pixels());
+        assert_eq!(node.render(7, &a, &b).unwrap().image.pixels(), b.pixels());
+        let mid = node.render(4, &a, &b).unwrap();
+        let motion = engine
+            .pair_motion(
+                &a,
+                &b,
+                &FlowParams::with_quality(node.params().motion_analysis_quality),
+            )
+            .unwrap();
+        let direct = engine
+            .interpolate(&a, &b, &motion, 0.5, CutRule::Dissolve)
+            .unwrap();
+        assert_eq!(mid.image.pixels(), direct.image.pixels());
+    }
+
+    #[test]
+    fn retimer_plans_and_renders_exact_frames_as_copies() {
+        let engine = Engine::cpu();
+        let r = Retimer::new(
+            &engine,
+            &MorphParams::default(),
+            Retime::Factor(2),
+            vec![10, 11],
+        )
+        .unwrap();
+        assert_eq!(r.len(), 3);
+        assert_eq!(
+            r.plan(1),
+            Sample {
+                a: 10,
+                b: 11,
+                t: 0.5
+            }
+        );
+        let (a, b) = clips();
+        assert_eq!(r.render(0, &a, &a).unwrap().image.pixels(), a.pixels());
+        assert_eq!(r.render(2, &b, &b).unwrap().image.pixels(), b.pixels());
+        let mid = r.render(1, &a, &b).unwrap();
+        assert_eq!(mid.source, morph_core::ops::interpolate::Source::Warped);
+        let e = Retimer::new(&engine, &MorphParams::default(), Retime::Factor(2), vec![])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("frames"), "{e}");
+    }
+}
