@@ -183,6 +183,22 @@ pub struct InterpolationOpts {
     /// Directory for the ML engine cache.
     #[arg(long, value_name = "DIR")]
     pub engine_cache: Option<PathBuf>,
+    /// At a detected scene cut (no correspondence between the two frames):
+    /// show the nearest frame (default for retime and interpolate),
+    /// cross-dissolve (default for morph), or warp anyway.
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub cut_rule: Option<CutRuleArg>,
+}
+
+/// `--cut-rule`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CutRuleArg {
+    /// A before the middle of the interval, B from the middle on.
+    Nearest,
+    /// Cross-fade (1 − t)·A + t·B.
+    Dissolve,
+    /// Ignore the detection and warp.
+    Warp,
 }
 
 /// `--method`.
@@ -206,7 +222,16 @@ pub struct BlurOpts {
 }
 
 /// `retime`.
+///
+/// Output frame k (counted from 0) shows input time `first + k·speed`;
+/// times between input frames are interpolated from the two frames around
+/// them, with one flow computation per input pair. Outputs are numbered from
+/// --start-frame (default: the first input frame).
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    morph-render retime shot.####.exr -o slow.####.exr --factor 4\n  \
+    morph-render retime shot.####.exr -o half.####.exr --speed 0.5\n  \
+    morph-render retime shot.####.exr -o shot60.####.exr --fps-from 24 --fps-to 60")]
 pub struct RetimeArgs {
     /// Input sequence.
     pub input: PathBuf,
@@ -228,6 +253,9 @@ pub struct RetimeArgs {
     /// fps conversion: target frame rate.
     #[arg(long, value_name = "FPS", requires = "fps_from")]
     pub fps_to: Option<f64>,
+    /// Number of the first output frame (default: the first input frame).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub start_frame: Option<i64>,
     /// Interpolation options.
     #[command(flatten)]
     pub interp: InterpolationOpts,
@@ -240,12 +268,22 @@ pub struct RetimeArgs {
 }
 
 /// `morph`.
+///
+/// Output frame f is A's frame f before the range, B's after it, and inside
+/// it the in-between at t = mix(f)/100 of A's frame f (A's range-start
+/// frame with --freeze-first) and B's frame f (B's range-end frame with
+/// --freeze-last).
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  \
+    morph-render morph a.####.exr b.####.exr -o t.####.exr --range 1001-1024 --mix-to-range")]
 pub struct MorphArgs {
     /// Clip A (Front, outgoing).
     pub a: PathBuf,
     /// Clip B (Back, incoming).
     pub b: PathBuf,
+    /// Output frames (default: the frames both clips have on disk).
+    #[arg(short = 'f', long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub frames: Option<String>,
     /// Output options.
     #[command(flatten)]
     pub output_opts: OutputOpts,
@@ -282,6 +320,9 @@ pub struct MorphArgs {
 }
 
 /// `interpolate`.
+///
+/// Prints `compute_ms=<n>`: the in-process time of the in-between, flow
+/// included, without file I/O.
 #[derive(Debug, Args)]
 pub struct InterpolateArgs {
     /// Frame A (time 0).

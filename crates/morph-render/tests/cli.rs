@@ -328,7 +328,7 @@ fn info_describes_a_sequence() {
 
 #[test]
 fn unimplemented_commands_say_so() {
-    let o = run(&["interpolate", "a.exr", "b.exr", "-o", "c.exr"]);
+    let o = run(&["motion-blur", "a.####.exr", "-o", "c.####.exr"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not implemented yet"), "{}", stderr(&o));
 }

@@ -38,7 +38,7 @@ pub use backend::{BackendKind, devices};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use morph_core::params::RenderingPlatform;
-pub use node::{MorphNode, Retimer};
+pub use node::{MorphNode, Retimer, check_supported};
 
 /// The image model, parameters and CPU ops (`morph-core`).
 pub use morph_core as core;

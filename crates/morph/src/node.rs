@@ -81,8 +81,13 @@ fn still_motion(a: &Image) -> Result<PairMotion, EngineError> {
 }
 
 /// Rejects the attributes whose machinery is not in this build, naming the
-/// attribute: Machine Learning and motion blur.
-fn check_supported(params: &MorphParams) -> Result<(), CoreError> {
+/// attribute: Machine Learning and motion blur. [`MorphNode::new`] and
+/// [`Retimer::new`] call it; callers driving [`Engine::interpolate`]
+/// directly from a [`MorphParams`] can too.
+///
+/// # Errors
+/// [`CoreError::Parameter`] naming the attribute.
+pub fn check_supported(params: &MorphParams) -> Result<(), CoreError> {
     if params.interpolation == Interpolation::MachineLearning {
         return Err(CoreError::parameter(
             "interpolation",

@@ -5,6 +5,7 @@ mod devices;
 mod flow;
 mod frequency;
 mod info;
+mod interpolate;
 mod stmap;
 
 use crate::Failure;
@@ -18,9 +19,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Clamp(args) => clamp::run(global, &args),
         Command::Info(args) => info::run(global, &args),
         Command::Devices => devices::run(global),
-        Command::Retime(_) => not_yet("retime"),
-        Command::Morph(_) => not_yet("morph"),
-        Command::Interpolate(_) => not_yet("interpolate"),
+        Command::Retime(args) => interpolate::retime(global, &args),
+        Command::Morph(args) => interpolate::morph(global, &args),
+        Command::Interpolate(args) => interpolate::interpolate(global, &args),
         Command::Flow(args) => flow::run(global, &args),
         Command::MotionBlur(_) => not_yet("motion-blur"),
         Command::Stmap(args) => stmap::run(global, &args),

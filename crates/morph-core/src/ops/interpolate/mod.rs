@@ -7,6 +7,9 @@
 //!
 //! # The passes (specification for the WGSL port)
 //!
+//! Once per pair, [`analyse_pair`] replaces the vectors of occluded pixels
+//! by their background's ([`fill_occluded`]; pass 0, see its module).
+//!
 //! Index coordinates put the centre of pixel `(i, j)` at `(i, j)`; `N =
 //! W·H`; `F` is the forward flow (A → B), `G` the backward flow (B → A),
 //! `Oa`/`Ob` their occlusion maps (0 visible ..= 1 occluded).
@@ -55,6 +58,7 @@
 
 mod compose;
 mod fill;
+mod occluded;
 mod splat;
 #[cfg(test)]
 mod tests;
@@ -68,6 +72,7 @@ use crate::ops::flow::{FlowResult, range_compressed_luma};
 
 pub use compose::compose;
 pub use fill::fill;
+pub use occluded::fill_occluded;
 pub use splat::{Splat, splat};
 
 /// Correlation (of A's luma and B's warped back) below which a pair is a
@@ -153,14 +158,21 @@ pub struct Interpolated {
     pub source: Source,
 }
 
-/// Scores a pair for scene cuts from its flow.
+/// Prepares a pair's motion for interpolation: the vectors of occluded
+/// pixels replaced by their background's ([`fill_occluded`], pass 0), and
+/// the scene-cut score.
 ///
 /// # Errors
 /// If the frames and the flow differ in size.
-pub fn analyse_pair(a: &Image, b: &Image, flow: FlowResult) -> Result<PairMotion> {
+pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMotion> {
     check_sizes(a, b, &flow)?;
     let (w, h) = (a.width() as usize, a.height() as usize);
     let (la, lb) = rayon::join(|| range_compressed_luma(a), || range_compressed_luma(b));
+    let (forward, backward) = rayon::join(
+        || fill_occluded(&flow.forward, &flow.occlusion_forward, &la),
+        || fill_occluded(&flow.backward, &flow.occlusion_backward, &lb),
+    );
+    (flow.forward, flow.backward) = (forward, backward);
     // Sums per row (f64), then in row order: the same on any thread count.
     let rows: Vec<[f64; 7]> = (0..h)
         .into_par_iter()
