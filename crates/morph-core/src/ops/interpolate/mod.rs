@@ -168,11 +168,12 @@ pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMo
     check_sizes(a, b, &flow)?;
     let (w, h) = (a.width() as usize, a.height() as usize);
     let (la, lb) = rayon::join(|| range_compressed_luma(a), || range_compressed_luma(b));
-    let (forward, backward) = rayon::join(
-        || fill_occluded(&flow.forward, &flow.occlusion_forward, &la),
-        || fill_occluded(&flow.backward, &flow.occlusion_backward, &lb),
+    let ((forward, occ_f), (backward, occ_b)) = rayon::join(
+        || fill_occluded(&flow.forward, &flow.occlusion_forward, &la, &lb),
+        || fill_occluded(&flow.backward, &flow.occlusion_backward, &lb, &la),
     );
     (flow.forward, flow.backward) = (forward, backward);
+    (flow.occlusion_forward, flow.occlusion_backward) = (occ_f, occ_b);
     // Sums per row (f64), then in row order: the same on any thread count.
     let rows: Vec<[f64; 7]> = (0..h)
         .into_par_iter()
@@ -396,13 +397,13 @@ pub(crate) struct Cubic {
 /// Catmull-Rom weights of the taps at `−1, 0, 1, 2` for a fraction `f`.
 #[inline]
 fn catmull_rom(f: f32) -> [f32; 4] {
-    let f2 = f * f;
-    let f3 = f2 * f;
+    const A: f32 = -0.75;
+    let g = 1.0 - f;
     [
-        0.5 * (-f3 + 2.0 * f2 - f),
-        0.5 * (3.0 * f3 - 5.0 * f2 + 2.0),
-        0.5 * (-3.0 * f3 + 4.0 * f2 + f),
-        0.5 * (f3 - f2),
+        A * f * g * g,
+        ((A + 2.0) * f - (A + 3.0)) * f * f + 1.0,
+        ((A + 2.0) * g - (A + 3.0)) * g * g + 1.0,
+        A * f * f * g,
     ]
 }
 
@@ -440,22 +441,39 @@ impl Cubic {
             }
             sum += self.wy[j] * row;
         }
-        let (a, b) = (
-            at(self.rows[1] + self.cols[1]),
-            at(self.rows[1] + self.cols[2]),
-        );
-        let (c, d) = (
-            at(self.rows[2] + self.cols[1]),
-            at(self.rows[2] + self.cols[2]),
-        );
-        let lo = a.min(b).min(c.min(d));
-        let hi = a.max(b).max(c.max(d));
+        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+        for r in self.rows {
+            for c in self.cols {
+                let v = at(r + c);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
         sum.clamp(lo, hi)
     }
 
-    /// [`Cubic::apply`] on every component of an RGBA pixel.
+    /// [`Cubic::apply`] on every component of an RGBA pixel (the same
+    /// arithmetic per component, each tap loaded once).
     #[inline]
     pub(crate) fn apply4(&self, px: &[[f32; 4]]) -> [f32; 4] {
-        std::array::from_fn(|c| self.apply(|k| px[k][c]))
+        let mut sum = [0.0f32; 4];
+        let mut lo = [f32::INFINITY; 4];
+        let mut hi = [f32::NEG_INFINITY; 4];
+        for j in 0..4 {
+            let r = self.rows[j];
+            let mut row = [0.0f32; 4];
+            for i in 0..4 {
+                let p = px[r + self.cols[i]];
+                for c in 0..4 {
+                    row[c] += self.wx[i] * p[c];
+                    lo[c] = lo[c].min(p[c]);
+                    hi[c] = hi[c].max(p[c]);
+                }
+            }
+            for c in 0..4 {
+                sum[c] += self.wy[j] * row[c];
+            }
+        }
+        std::array::from_fn(|c| sum[c].clamp(lo[c], hi[c]))
     }
 }

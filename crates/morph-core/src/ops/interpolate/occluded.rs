@@ -17,9 +17,18 @@
 //! band belongs to (the covering and the covered surface approach each
 //! other either way), but the band is visible in its own frame and shares
 //! its surface's look, while the occluder's silhouette is an edge: the
-//! candidate whose luma (the range-compressed luma `L` of the field's own
-//! frame, mean of the 3×3 block around `n`, clamped to the frame) is
-//! closest to `L(p)` wins, the first in direction order on a tie.
+//! candidate with the lowest cost wins (the first in direction order on a
+//! tie). The cost adds two luma differences (range-compressed luma `L`,
+//! coordinates clamped to the frame): how unlike the candidate `p` looks
+//! (`|mean of L over the 3×3 block at n − L(p)|`), and how badly the
+//! candidate's vector carries `p` to the other frame (mean of `|L(q) −
+//! L'(q + c)|` over the 3×3 block `q` around `p`, `L'` the other frame's
+//! luma, bilinear). The second term settles the common case: pixels the
+//! estimator only marked occluded because it smeared the occluder's motion
+//! over them are visible in the other frame, and only their own surface's
+//! vector matches them there. Such a pixel's occlusion is lowered to
+//! `clamp((e − 0.03)/0.03, 0, 1)`, `e` the second term of the winner (if
+//! lower than it was): its new vector is confirmed by the other frame.
 //! `R = clamp(ceil(2·max|V|) + 2, 4, 64)`.
 //! Reads the input field only, so the order of pixels does not matter.
 
@@ -29,6 +38,10 @@ use crate::flow::FlowField;
 
 /// Occlusion above which a pixel's vector is replaced.
 const OCCLUDED: f32 = 0.5;
+/// Mean 3×3 luma difference up to which a replaced vector's match in the
+/// other frame makes the pixel visible (its occlusion rises linearly to 1
+/// at twice this).
+const MATCHED: f32 = 0.03;
 
 const DIRECTIONS: [(isize, isize); 8] = [
     (1, 0),
@@ -52,36 +65,52 @@ pub(crate) fn radius(field: &FlowField) -> usize {
 }
 
 /// `field` with the vectors of occluded pixels replaced (see the module
-/// docs); `occlusion` is the field's own occlusion map and `luma` its
-/// frame's range-compressed luma.
-pub fn fill_occluded(field: &FlowField, occlusion: &[f32], luma: &[f32]) -> FlowField {
+/// docs); `occlusion` is the field's own occlusion map, `luma` its frame's
+/// range-compressed luma and `other` the other frame's.
+pub fn fill_occluded(
+    field: &FlowField,
+    occlusion: &[f32],
+    luma: &[f32],
+    other: &[f32],
+) -> (FlowField, Vec<f32>) {
     let (w, h) = (field.width() as usize, field.height() as usize);
     let r = radius(field);
     let v = field.vectors();
     let mut out = v.to_vec();
-    out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        for (x, o) in row.iter_mut().enumerate() {
-            let k = y * w + x;
-            if occlusion[k] <= OCCLUDED {
-                continue;
+    let mut occ = occlusion.to_vec();
+    out.par_chunks_mut(w)
+        .zip(occ.par_chunks_mut(w))
+        .enumerate()
+        .for_each(|(y, (row, orow))| {
+            for (x, (o, oc)) in row.iter_mut().zip(orow.iter_mut()).enumerate() {
+                let k = y * w + x;
+                if occlusion[k] <= OCCLUDED {
+                    continue;
+                }
+                let (tx, ty) = (x as f32 + v[k][0], y as f32 + v[k][1]);
+                if !(tx >= -0.5 && ty >= -0.5 && tx < w as f32 - 0.5 && ty < h as f32 - 0.5) {
+                    continue;
+                }
+                if let Some(c) = background_vector(v, occlusion, (luma, other), (x, y), (w, h), r) {
+                    *o = c;
+                    // Visible after all if the new vector matches the
+                    // other frame.
+                    let m = match_error(luma, other, (x, y), c, (w, h));
+                    *oc = oc.min(((m - MATCHED) / MATCHED).clamp(0.0, 1.0));
+                }
             }
-            let (tx, ty) = (x as f32 + v[k][0], y as f32 + v[k][1]);
-            if !(tx >= -0.5 && ty >= -0.5 && tx < w as f32 - 0.5 && ty < h as f32 - 0.5) {
-                continue;
-            }
-            if let Some(c) = background_vector(v, occlusion, luma, (x, y), (w, h), r) {
-                *o = c;
-            }
-        }
-    });
-    FlowField::from_vectors(w as u32, h as u32, out).expect("same size")
+        });
+    (
+        FlowField::from_vectors(w as u32, h as u32, out).expect("same size"),
+        occ,
+    )
 }
 
 /// The winning candidate's vector at `(x, y)`, if any candidate exists.
 fn background_vector(
     v: &[[f32; 2]],
     occlusion: &[f32],
-    luma: &[f32],
+    (luma, other): (&[f32], &[f32]),
     (x, y): (usize, usize),
     (w, h): (usize, usize),
     r: usize,
@@ -96,7 +125,8 @@ fn background_vector(
             }
             let n = ny as usize * w + nx as usize;
             if occlusion[n] <= OCCLUDED {
-                let d = (block_mean(luma, (nx, ny), (w, h)) - here).abs();
+                let look = (block_mean(luma, (nx, ny), (w, h)) - here).abs();
+                let d = look + match_error(luma, other, (x, y), v[n], (w, h));
                 if best.is_none_or(|(b, _)| d < b) {
                     best = Some((d, v[n]));
                 }
@@ -105,6 +135,31 @@ fn background_vector(
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// Mean absolute luma difference between the 3×3 block around `(x, y)` in
+/// this frame and the same block moved by `c` in the other frame (bilinear,
+/// clamp to edge): small when `c` really carries the pixel to the other
+/// frame, as it does for pixels the flow only smeared an occluder's motion
+/// over.
+fn match_error(
+    luma: &[f32],
+    other: &[f32],
+    (x, y): (usize, usize),
+    c: [f32; 2],
+    (w, h): (usize, usize),
+) -> f32 {
+    let mut sum = 0.0;
+    for dy in -1..=1isize {
+        let yy = (y as isize + dy).clamp(0, h as isize - 1);
+        for dx in -1..=1isize {
+            let xx = (x as isize + dx).clamp(0, w as isize - 1);
+            let here = luma[yy as usize * w + xx as usize];
+            let there = super::sample_plane(other, w, h, xx as f32 + c[0], yy as f32 + c[1]);
+            sum += (here - there).abs();
+        }
+    }
+    sum / 9.0
 }
 
 /// Mean of the 3×3 block around `(x, y)`, coordinates clamped to the frame
@@ -149,7 +204,7 @@ mod tests {
             .map(|k| if k % w < 8 { 0.8 } else { 0.2 })
             .collect();
         let field = FlowField::from_vectors(w, h, v).unwrap();
-        let fixed = fill_occluded(&field, &occ, &luma);
+        let (fixed, _) = fill_occluded(&field, &occ, &luma, &luma);
         for x in 8..14 {
             assert_eq!(fixed.at(x, 1), [-2.0, 0.0], "x={x}");
         }
@@ -178,7 +233,7 @@ mod tests {
             .map(|k| if k % w >= 14 { 0.8 } else { 0.2 })
             .collect();
         let field = FlowField::from_vectors(w, h, v).unwrap();
-        let fixed = fill_occluded(&field, &occ, &luma);
+        let (fixed, _) = fill_occluded(&field, &occ, &luma, &luma);
         for x in 8..14 {
             assert_eq!(fixed.at(x, 1), [2.0, 0.0], "x={x}");
         }
@@ -189,7 +244,7 @@ mod tests {
         let field =
             FlowField::from_vectors(4, 1, vec![[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [3.0, 0.0]])
                 .unwrap();
-        let fixed = fill_occluded(&field, &[0.0, 0.0, 0.0, 1.0], &[0.0; 4]);
+        let (fixed, _) = fill_occluded(&field, &[0.0, 0.0, 0.0, 1.0], &[0.0; 4], &[0.0; 4]);
         assert_eq!(fixed.at(3, 0), [3.0, 0.0]);
     }
 }
