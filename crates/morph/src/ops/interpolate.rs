@@ -32,11 +32,16 @@ impl Engine {
     /// applied when the pair is a scene cut. `t = 0` and `t = 1` return the
     /// inputs unchanged.
     ///
-    /// Runs on the CPU on every platform until the GPU kernels land (the
-    /// result is `morph_core::ops::interpolate::interpolate`'s).
+    /// The warp runs on the GPU when the engine has one
+    /// (`morph_gpu::ops::interpolate::interpolate`; the copies and the cut
+    /// rule are the CPU's on every backend), matching the CPU reference
+    /// `morph_core::ops::interpolate::interpolate` within the tolerance of
+    /// `morph-gpu`'s interpolation parity tests. On the `Auto` platform a
+    /// device failure re-runs the frame on the CPU.
     ///
     /// # Errors
-    /// [`EngineError::Core`] for `t` outside `[0, 1]` or mismatched sizes.
+    /// [`EngineError::Core`] for `t` outside `[0, 1]` or mismatched sizes;
+    /// [`EngineError::Gpu`] for a GPU failure on the `GPU` platform.
     pub fn interpolate(
         &self,
         a: &Image,
@@ -45,8 +50,10 @@ impl Engine {
         t: f32,
         cut_rule: CutRule,
     ) -> Result<Interpolated, EngineError> {
-        Ok(morph_core::ops::interpolate::interpolate(
-            a, b, motion, t, cut_rule,
-        )?)
+        self.run(
+            "interpolate",
+            || morph_core::ops::interpolate::interpolate(a, b, motion, t, cut_rule),
+            |ctx| morph_gpu::ops::interpolate::interpolate(ctx, a, b, motion, t, cut_rule),
+        )
     }
 }
