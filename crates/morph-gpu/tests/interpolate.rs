@@ -215,9 +215,18 @@ fn synthetic_flow(w: u32, h: u32, seed: u64, amp: f32) -> FlowResult {
     let mut occlusion = |rng: &mut Rng| -> Vec<f32> {
         (0..w * h)
             .map(|_| {
-                // Mostly visible, some partly or fully occluded.
+                // Mostly visible, some partly or fully occluded; some on
+                // few costs with halves (c + ½)/255, so equal costs and
+                // the rounding of 255·o to the cost matter.
                 let r = rng.next_f32();
-                if r < 0.7 { 0.0 } else { q(rng.next_f32()) }
+                if r < 0.6 {
+                    0.0
+                } else if r < 0.8 {
+                    q(rng.next_f32())
+                } else {
+                    let c = (rng.next_u64() % 6) as f32;
+                    (c + 0.5 * (rng.next_u64() % 2) as f32) / 255.0
+                }
             })
             .collect()
     };
