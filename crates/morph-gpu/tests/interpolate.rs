@@ -24,6 +24,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use morph_core::Image;
 use morph_core::flow::FlowField;
 use morph_core::image::SampleFormat;
 use morph_core::ops::flow::fixtures::{FlowCase, cut_pair};
@@ -32,7 +33,6 @@ use morph_core::ops::interpolate::{
     self as cpu, CutRule, CutScore, Interpolated, PairMotion, Source, analyse_pair,
 };
 use morph_core::test_support::{Rng, no_gpu, pattern_image};
-use morph_core::Image;
 use morph_gpu::GpuContext;
 use morph_gpu::ops::interpolate::{self as gpu, GpuPairFlow, Pyramid};
 
@@ -75,7 +75,11 @@ struct Diff {
 fn diff(actual: &Interpolated, expected: &Interpolated) -> Diff {
     let (a, e) = (&actual.image, &expected.image);
     assert_eq!(a.size(), e.size(), "image sizes");
-    assert_eq!(actual.vectors.size(), expected.vectors.size(), "vector sizes");
+    assert_eq!(
+        actual.vectors.size(),
+        expected.vectors.size(),
+        "vector sizes"
+    );
     assert_eq!(
         a.extra.iter().map(|c| &c.name).collect::<Vec<_>>(),
         e.extra.iter().map(|c| &c.name).collect::<Vec<_>>(),
@@ -111,7 +115,11 @@ fn diff(actual: &Interpolated, expected: &Interpolated) -> Diff {
         }
         let (va, ve) = (actual.vectors.vectors()[k], expected.vectors.vectors()[k]);
         let vector = (va[0] - ve[0]).abs().max((va[1] - ve[1]).abs());
-        let vector = if vector.is_nan() { f32::INFINITY } else { vector };
+        let vector = if vector.is_nan() {
+            f32::INFINITY
+        } else {
+            vector
+        };
         d.max = d.max.max(worst);
         d.max_vector = d.max_vector.max(vector);
         if worst > CLOSE || vector > CLOSE_VECTOR {
@@ -246,7 +254,16 @@ fn layers_scene_matches_the_cpu_at_every_time() {
     let (a, b, motion) = layers();
     assert!(!motion.cut.is_cut(), "the Layers pair is not a cut");
     for t in TIMES {
-        check(&ctx, a, b, motion, t, CutRule::Nearest, MAX_OFF_FRACTION, "layers");
+        check(
+            &ctx,
+            a,
+            b,
+            motion,
+            t,
+            CutRule::Nearest,
+            MAX_OFF_FRACTION,
+            "layers",
+        );
     }
 }
 
@@ -262,8 +279,12 @@ fn uniform_translation_matches_the_cpu_exactly_placed() {
         let (ix, iy) = (dx.round() as i64, dy.round() as i64);
         for y in 0..h as i64 {
             for x in 0..w as i64 {
-                let (sx, sy) = ((x - ix).clamp(0, w as i64 - 1), (y - iy).clamp(0, h as i64 - 1));
-                b.pixels_mut()[(y * w as i64 + x) as usize] = a.pixels()[(sy * w as i64 + sx) as usize];
+                let (sx, sy) = (
+                    (x - ix).clamp(0, w as i64 - 1),
+                    (y - iy).clamp(0, h as i64 - 1),
+                );
+                b.pixels_mut()[(y * w as i64 + x) as usize] =
+                    a.pixels()[(sy * w as i64 + sx) as usize];
             }
         }
         b
@@ -278,7 +299,16 @@ fn uniform_translation_matches_the_cpu_exactly_placed() {
     let motion = motion_of(flow);
     for t in TIMES {
         // Every splat target is exact: no pixel may differ beyond rounding.
-        let d = check(&ctx, &a, &b, &motion, t, CutRule::Nearest, 0.0, "translation");
+        let d = check(
+            &ctx,
+            &a,
+            &b,
+            &motion,
+            t,
+            CutRule::Nearest,
+            0.0,
+            "translation",
+        );
         assert!(d.max <= CLOSE, "{d:?}");
     }
 }
@@ -290,9 +320,8 @@ fn extra_channels_move_with_the_colour() {
     let mut a = pattern_image(w, h, 5);
     let mut b = pattern_image(w, h, 6);
     let mut rng = Rng::new(7);
-    let mut plane = |lo: f32, hi: f32| -> Vec<f32> {
-        (0..w * h).map(|_| rng.range(lo, hi)).collect()
-    };
+    let mut plane =
+        |lo: f32, hi: f32| -> Vec<f32> { (0..w * h).map(|_| rng.range(lo, hi)).collect() };
     // Z in both, mask.A only in A (taken from A alone), spare only in B
     // (ignored: the output has A's channels).
     a.set_extra_channel("Z", SampleFormat::F32, plane(0.0, 100.0));
@@ -301,7 +330,16 @@ fn extra_channels_move_with_the_colour() {
     b.set_extra_channel("spare", SampleFormat::F32, plane(0.0, 1.0));
     let motion = motion_of(synthetic_flow(w, h, 8, 6.0));
     for t in TIMES {
-        let d = check(&ctx, &a, &b, &motion, t, CutRule::Nearest, 0.0, "extra channels");
+        let d = check(
+            &ctx,
+            &a,
+            &b,
+            &motion,
+            t,
+            CutRule::Nearest,
+            0.0,
+            "extra channels",
+        );
         // Z reaches 100: its rounding is 100x that of colour values.
         assert!(d.max <= 100.0 * CLOSE, "{d:?}");
     }
@@ -314,12 +352,24 @@ fn extra_channels_move_with_the_colour() {
 #[test]
 fn odd_sizes_match_the_cpu() {
     let Some(ctx) = ctx() else { return };
-    for (i, &(w, h)) in [(37, 23), (1, 1), (1, 17), (23, 1), (9, 130)].iter().enumerate() {
+    for (i, &(w, h)) in [(37, 23), (1, 1), (1, 17), (23, 1), (9, 130)]
+        .iter()
+        .enumerate()
+    {
         let a = pattern_image(w, h, 10 + i as u64);
         let b = pattern_image(w, h, 20 + i as u64);
         let motion = motion_of(synthetic_flow(w, h, 30 + i as u64, 4.0));
         for t in TIMES {
-            check(&ctx, &a, &b, &motion, t, CutRule::Nearest, 0.0, &format!("{w}x{h}"));
+            check(
+                &ctx,
+                &a,
+                &b,
+                &motion,
+                t,
+                CutRule::Nearest,
+                0.0,
+                &format!("{w}x{h}"),
+            );
         }
     }
 }
@@ -353,7 +403,16 @@ fn fill_covers_frames_with_large_holes() {
         occlusion_backward: vec![0.0; n],
     };
     let motion = motion_of(flow);
-    let d = check(&ctx, &a, &b, &motion, 0.5, CutRule::Nearest, 0.0, "no source");
+    let d = check(
+        &ctx,
+        &a,
+        &b,
+        &motion,
+        0.5,
+        CutRule::Nearest,
+        0.0,
+        "no source",
+    );
     assert_eq!(d.max_vector, 0.0);
 }
 

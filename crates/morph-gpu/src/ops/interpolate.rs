@@ -50,13 +50,13 @@
 use std::sync::Arc;
 
 use bytemuck::{Pod, Zeroable};
+use morph_core::Image;
 use morph_core::flow::FlowField;
 use morph_core::ops::flow::FlowResult;
 use morph_core::ops::interpolate::{
     AGREE_ABS, AGREE_REL, CutRule, Interpolated, MIN_WEIGHT, PairMotion, Source, Splat,
     check_sizes, check_time, warps,
 };
-use morph_core::Image;
 
 use crate::context::GpuContext;
 use crate::error::Result;
@@ -315,7 +315,9 @@ impl GpuPairFlow {
                 return Err(morph_core::Error::parameter(
                     "flow buffer size",
                     format!("{} bytes ({name})", b.size()),
-                    format!("at least {needed} bytes for {width}x{height} (u, v, occlusion, 0) f32"),
+                    format!(
+                        "at least {needed} bytes for {width}x{height} (u, v, occlusion, 0) f32"
+                    ),
                 )
                 .into());
             }
@@ -678,12 +680,7 @@ fn compose_on_device(
 }
 
 /// Level 0 of `motion` as an RGBA image `(u, v, state, 0)` for read-back.
-fn export_on_device(
-    frame: &mut Frame<'_>,
-    motion: &GpuMotion,
-    w: u32,
-    h: u32,
-) -> Result<GpuImage> {
+fn export_on_device(frame: &mut Frame<'_>, motion: &GpuMotion, w: u32, h: u32) -> Result<GpuImage> {
     let ctx = frame.context();
     let image = frame.alloc_image(ImageHeader::rgba(w, h))?;
     let uniform = frame.uniform(&GpuInterpolateParams::new(w, h, 0.0))?;
@@ -705,4 +702,3 @@ fn vectors_of(image: &Image) -> FlowField {
     )
     .expect("the exported image has the frame's size")
 }
-
