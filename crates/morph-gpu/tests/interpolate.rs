@@ -134,9 +134,7 @@ fn diff(actual: &Interpolated, expected: &Interpolated) -> Diff {
 /// and at most `max_off` of the pixels outside the close bounds.
 fn check(
     ctx: &GpuContext,
-    a: &Image,
-    b: &Image,
-    motion: &PairMotion,
+    (a, b, motion): (&Image, &Image, &PairMotion),
     t: f32,
     rule: CutRule,
     max_off: f64,
@@ -199,7 +197,7 @@ fn motion_of(flow: FlowResult) -> PairMotion {
 fn synthetic_flow(w: u32, h: u32, seed: u64, amp: f32) -> FlowResult {
     let mut rng = Rng::new(seed);
     let q = |v: f32| (v * 16.0).round() / 16.0;
-    let mut field = |rng: &mut Rng| {
+    let field = |rng: &mut Rng| {
         let (fx, fy, px, py) = (
             rng.range(0.05, 0.3),
             rng.range(0.05, 0.3),
@@ -220,7 +218,7 @@ fn synthetic_flow(w: u32, h: u32, seed: u64, amp: f32) -> FlowResult {
     };
     let forward = field(&mut rng);
     let backward = field(&mut rng);
-    let mut occlusion = |rng: &mut Rng| -> Vec<f32> {
+    let occlusion = |rng: &mut Rng| -> Vec<f32> {
         (0..w * h)
             .map(|_| {
                 // Mostly visible, some partly or fully occluded; some on
@@ -256,9 +254,7 @@ fn layers_scene_matches_the_cpu_at_every_time() {
     for t in TIMES {
         check(
             &ctx,
-            a,
-            b,
-            motion,
+            (a, b, motion),
             t,
             CutRule::Nearest,
             MAX_OFF_FRACTION,
@@ -301,9 +297,7 @@ fn uniform_translation_matches_the_cpu_exactly_placed() {
         // Every splat target is exact: no pixel may differ beyond rounding.
         let d = check(
             &ctx,
-            &a,
-            &b,
-            &motion,
+            (&a, &b, &motion),
             t,
             CutRule::Nearest,
             0.0,
@@ -332,9 +326,7 @@ fn extra_channels_move_with_the_colour() {
     for t in TIMES {
         let d = check(
             &ctx,
-            &a,
-            &b,
-            &motion,
+            (&a, &b, &motion),
             t,
             CutRule::Nearest,
             0.0,
@@ -362,9 +354,7 @@ fn odd_sizes_match_the_cpu() {
         for t in TIMES {
             check(
                 &ctx,
-                &a,
-                &b,
-                &motion,
+                (&a, &b, &motion),
                 t,
                 CutRule::Nearest,
                 0.0,
@@ -393,7 +383,7 @@ fn fill_covers_frames_with_large_holes() {
     let splat = gpu::splat(&ctx, &motion.flow, 0.5).unwrap();
     assert!(splat.reached.iter().any(|r| !r), "the case must have holes");
     for t in [0.25, 0.5, 0.75] {
-        check(&ctx, &a, &b, &motion, t, CutRule::Nearest, 0.0, "holes");
+        check(&ctx, (&a, &b, &motion), t, CutRule::Nearest, 0.0, "holes");
     }
     // Nothing reached at all: the vectors are zero.
     let flow = FlowResult {
@@ -405,9 +395,7 @@ fn fill_covers_frames_with_large_holes() {
     let motion = motion_of(flow);
     let d = check(
         &ctx,
-        &a,
-        &b,
-        &motion,
+        (&a, &b, &motion),
         0.5,
         CutRule::Nearest,
         0.0,
@@ -425,7 +413,7 @@ fn a_cut_follows_each_rule() {
     assert!(motion.cut.is_cut(), "{:?}", motion.cut);
     for rule in [CutRule::Nearest, CutRule::Dissolve, CutRule::Warp] {
         for t in [0.0, 0.25, 0.5, 0.9, 1.0] {
-            check(&ctx, &a, &b, &motion, t, rule, MAX_OFF_FRACTION, "cut");
+            check(&ctx, (&a, &b, &motion), t, rule, MAX_OFF_FRACTION, "cut");
         }
     }
 }
