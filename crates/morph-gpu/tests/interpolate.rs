@@ -486,3 +486,49 @@ fn pyramid_levels_halve_down_to_one_pixel() {
     assert_eq!(Pyramid::new(1, 1).levels, [(0, 1, 1)]);
     assert_eq!(Pyramid::new(1, 4).levels, [(0, 1, 4), (4, 1, 2), (6, 1, 1)]);
 }
+
+#[test]
+fn device_resident_flow_feeds_the_warp() {
+    // The path a GPU flow estimator takes: it writes (u, v, occlusion, 0)
+    // per pixel into its own buffers and hands them over; nothing is read
+    // back before the in-between.
+    let Some(ctx) = ctx() else { return };
+    let (a, b, motion) = layers();
+    let (w, h) = (a.width(), a.height());
+    let mut frame = ctx.frame("resident").unwrap();
+    let side = |frame: &mut morph_gpu::Frame<'_>, v: &FlowField, o: &[f32]| {
+        let data: Vec<f32> = v
+            .vectors()
+            .iter()
+            .zip(o)
+            .flat_map(|(v, &o)| [v[0], v[1], o, 0.0])
+            .collect();
+        let buffer = frame
+            .buffer(
+                data.len() as u64 * 4,
+                morph_gpu::frame::IMAGE_USAGE,
+                "estimator output",
+            )
+            .unwrap();
+        ctx.queue()
+            .write_buffer(buffer.buffer(), 0, bytemuck::cast_slice(&data));
+        buffer
+    };
+    let forward = side(
+        &mut frame,
+        &motion.flow.forward,
+        &motion.flow.occlusion_forward,
+    );
+    let backward = side(
+        &mut frame,
+        &motion.flow.backward,
+        &motion.flow.occlusion_backward,
+    );
+    let flow = GpuPairFlow::from_buffers(w, h, forward, backward).unwrap();
+    let ga = frame.upload(a).unwrap();
+    let gb = frame.upload(b).unwrap();
+    let warped = gpu::warp_on_device(&mut frame, &ga, &gb, &flow, 0.5).unwrap();
+    let image = frame.read(&warped.image).unwrap();
+    let host = gpu::interpolate(&ctx, a, b, motion, 0.5, CutRule::Nearest).unwrap();
+    assert_eq!(image.pixels(), host.image.pixels());
+}
