@@ -477,10 +477,11 @@ pub fn splat(ctx: &GpuContext, flow: &FlowResult, t: f32) -> Result<Splat> {
     })
 }
 
-/// Records the warp of `a` and `b` (on the device, A's size) to time
-/// `t ∈ (0, 1)` along `flow` into `frame`: splat, fill, compose. Returns
-/// the in-between and its motion, still on the device. The cut rule and
-/// the copies at `t` = 0 and 1 are the caller's (see [`interpolate`]).
+/// Records the warp of `a` and `b` (on the device, A's size) to time `t`
+/// along `flow` into `frame`: splat, fill, compose. Returns the in-between
+/// and its motion, still on the device. It always warps: the copies at
+/// `t` = 0 and 1 and the cut rule are the caller's decision
+/// (`morph_core::ops::interpolate::warps`, as [`interpolate`] does).
 ///
 /// # Errors
 /// [`crate::GpuError::Core`] for `t` outside `[0, 1]` or inputs of
