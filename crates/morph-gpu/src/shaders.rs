@@ -60,4 +60,5 @@ pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
     crate::ops::stmap::PLANE_UNIFORM_LAYOUT,
     crate::ops::blur::UNIFORM_LAYOUT,
     crate::ops::frequency::UNIFORM_LAYOUT,
+    crate::ops::interpolate::UNIFORM_LAYOUT,
 ];

@@ -4,6 +4,7 @@
 pub mod blur;
 pub mod clamp;
 pub mod frequency;
+pub mod interpolate;
 pub mod stmap;
 
 use crate::pipeline::KernelSpec;
@@ -20,4 +21,12 @@ pub const KERNELS: &[&KernelSpec] = &[
     &frequency::THREE_BANDS_KERNEL,
     &stmap::RGBA_KERNEL,
     &stmap::PLANE_KERNEL,
+    &interpolate::CLEAR_KERNEL,
+    &interpolate::SPLAT_KERNEL,
+    &interpolate::RESOLVE_KERNEL,
+    &interpolate::PUSH_KERNEL,
+    &interpolate::PULL_KERNEL,
+    &interpolate::COMPOSE_RGBA_KERNEL,
+    &interpolate::COMPOSE_PLANE_KERNEL,
+    &interpolate::EXPORT_KERNEL,
 ];

@@ -10,11 +10,11 @@ use crate::ops::flow::FlowResult;
 
 /// Absolute part of the agreement tolerance, in pixels (as the flow's
 /// occlusion pass).
-const AGREE_ABS: f32 = 0.5;
+pub const AGREE_ABS: f32 = 0.5;
 /// Relative part of the agreement tolerance, per pixel of motion.
-const AGREE_REL: f32 = 0.05;
+pub const AGREE_REL: f32 = 0.05;
 /// Total weight below which neither frame vouches for the motion.
-const MIN_WEIGHT: f32 = 1e-3;
+pub const MIN_WEIGHT: f32 = 1e-3;
 
 /// How well a frame's own vector `f` agrees with the motion `u`: 1 within
 /// the tolerance, falling to 0 at twice it.

@@ -70,7 +70,7 @@ use crate::flow::FlowField;
 use crate::image::Image;
 use crate::ops::flow::{FlowResult, range_compressed_luma};
 
-pub use compose::compose;
+pub use compose::{AGREE_ABS, AGREE_REL, MIN_WEIGHT, compose};
 pub use fill::fill;
 pub use occluded::fill_occluded;
 pub use splat::{Splat, splat};
@@ -317,7 +317,20 @@ pub fn check_time(t: f32) -> Result<()> {
     Ok(())
 }
 
-fn check_sizes(a: &Image, b: &Image, flow: &FlowResult) -> Result<()> {
+/// Whether [`interpolate`] warps at time `t` (pass 1–3) rather than
+/// returning a copy of A or B (`t` = 0 or 1) or applying `cut_rule` to a
+/// detected scene cut. Other backends use it to run only the warp on their
+/// device and the rest exactly as here.
+pub fn warps(motion: &PairMotion, t: f32, cut_rule: CutRule) -> bool {
+    t != 0.0 && t != 1.0 && (cut_rule == CutRule::Warp || !motion.cut.is_cut())
+}
+
+/// Rejects frames of different sizes and flow that is not at their size
+/// (the checks of [`interpolate`]).
+///
+/// # Errors
+/// [`Error::SizeMismatch`] naming the Back input or the motion vectors.
+pub fn check_sizes(a: &Image, b: &Image, flow: &FlowResult) -> Result<()> {
     a.check_same_size(b, "Back input")?;
     if flow.forward.size() != a.size() || flow.backward.size() != a.size() {
         return Err(Error::SizeMismatch {
