@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the bundled testdata: builds morph-render (release) and runs
-# it over the bundled sequences. Outputs go to target/demo/.
-# (Once interpolation lands this becomes a retime of the bundled sequence.)
+# The main job on the bundled testdata: builds morph-render (release), retimes
+# the bundled sequences (4x slow motion of the 8-bit pan, 24 -> 60 fps of the
+# half-float EXR with alpha and depth.Z), then runs the other nodes over them.
+# Outputs go to target/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"   # silences Mesa's warning
@@ -12,6 +13,15 @@ mkdir -p "$out"
 
 $mr info 'testdata/sprite/sprite.####.exr'
 $mr devices
+# The main job: retimes (one flow per input pair, in-betweens occlusion-aware)
+$mr retime 'testdata/pan/pan.####.png' -o "$out/retime/pan_slow.####.png" --factor 4
+$mr retime 'testdata/sprite/sprite.####.exr' -o "$out/retime/sprite60.####.exr" \
+    --fps-from 24 --fps-to 60 --quality 1/2
+# One in-between, and a transition between two clips (the Morph node)
+$mr interpolate testdata/pan/pan.1001.png testdata/pan/pan.1002.png --time 0.5 \
+    -o "$out/interpolate/pan_mid.png"
+$mr morph 'testdata/pan/pan.####.png' 'testdata/pan/pan.####.png' -o "$out/morph/m.####.png" \
+    --range 1002-1007 --mix-to-range --freeze-last
 # Clamp (every channel, alpha and depth.Z included)
 $mr clamp 'testdata/sprite/sprite.####.exr' -o "$out/clamp/sprite.####.exr" --min 0 --max 1
 # Frequency separation into three bands and back

@@ -373,15 +373,16 @@ fn inside(x: f32, y: f32) -> bool {
     return x >= -0.5 && y >= -0.5 && x < f32(params.width) - 0.5 && y < f32(params.height) - 0.5;
 }
 
-// Catmull-Rom weights of the taps at -1, 0, 1, 2 for a fraction f (`catmull_rom`).
-fn catmull_rom(f: f32) -> vec4<f32> {
-    let f2 = f * f;
-    let f3 = f2 * f;
+// Keys cubic (a = -0.75) weights of the taps at -1, 0, 1, 2 for a fraction
+// f (`cubic_weights`).
+fn cubic_weights(f: f32) -> vec4<f32> {
+    let a = -0.75;
+    let g = 1.0 - f;
     return vec4<f32>(
-        0.5 * (-f3 + 2.0 * f2 - f),
-        0.5 * (3.0 * f3 - 5.0 * f2 + 2.0),
-        0.5 * (-3.0 * f3 + 4.0 * f2 + f),
-        0.5 * (f3 - f2),
+        a * f * g * g,
+        ((a + 2.0) * f - (a + 3.0)) * f * f + 1.0,
+        ((a + 2.0) * g - (a + 3.0)) * g * g + 1.0,
+        a * f * f * g,
     );
 }
 
@@ -404,7 +405,7 @@ fn cubic(px: f32, py: f32) -> Cubic {
     let iy = i32(y0);
     let cols = vec4<u32>(clamp(vec4<i32>(ix - 1, ix, ix + 1, ix + 2), vec4<i32>(0), vec4<i32>(w - 1)));
     let rows = vec4<u32>(clamp(vec4<i32>(iy - 1, iy, iy + 1, iy + 2), vec4<i32>(0), vec4<i32>(h - 1))) * params.width;
-    return Cubic(rows, cols, catmull_rom(x - x0), catmull_rom(y - y0));
+    return Cubic(rows, cols, cubic_weights(x - x0), cubic_weights(y - y0));
 }
 
 // One RGBA texel of A or B.
@@ -416,22 +417,22 @@ fn texel(k: u32, from_b: bool) -> vec4<f32> {
 }
 
 // `Cubic::apply4`: rows first (each row's four taps in x), then the column
-// of row sums, clamped to the range of the four centre taps (the second
-// reads of those hit the cache).
+// of row sums, clamped to the range of the sixteen taps.
 fn cubic_rgba(c: Cubic, from_b: bool) -> vec4<f32> {
     var sum = vec4<f32>(0.0);
+    var lo = vec4<f32>(3.4028235e38);
+    var hi = vec4<f32>(-3.4028235e38);
     for (var j = 0u; j < 4u; j++) {
         var row = vec4<f32>(0.0);
         for (var i = 0u; i < 4u; i++) {
-            row += c.wx[i] * texel(c.rows[j] + c.cols[i], from_b);
+            let p = texel(c.rows[j] + c.cols[i], from_b);
+            row += c.wx[i] * p;
+            lo = min(lo, p);
+            hi = max(hi, p);
         }
         sum += c.wy[j] * row;
     }
-    let a = texel(c.rows.y + c.cols.y, from_b);
-    let b = texel(c.rows.y + c.cols.z, from_b);
-    let d0 = texel(c.rows.z + c.cols.y, from_b);
-    let d1 = texel(c.rows.z + c.cols.z, from_b);
-    return clamp(sum, min(min(a, b), min(d0, d1)), max(max(a, b), max(d0, d1)));
+    return clamp(sum, lo, hi);
 }
 
 // One sample of A's or B's extra-channel plane.
@@ -445,18 +446,19 @@ fn plane_texel(k: u32, from_b: bool) -> f32 {
 // `Cubic::apply` on an extra-channel plane.
 fn cubic_plane(c: Cubic, from_b: bool) -> f32 {
     var sum = 0.0;
+    var lo = 3.4028235e38;
+    var hi = -3.4028235e38;
     for (var j = 0u; j < 4u; j++) {
         var row = 0.0;
         for (var i = 0u; i < 4u; i++) {
-            row += c.wx[i] * plane_texel(c.rows[j] + c.cols[i], from_b);
+            let p = plane_texel(c.rows[j] + c.cols[i], from_b);
+            row += c.wx[i] * p;
+            lo = min(lo, p);
+            hi = max(hi, p);
         }
         sum += c.wy[j] * row;
     }
-    let a = plane_texel(c.rows.y + c.cols.y, from_b);
-    let b = plane_texel(c.rows.y + c.cols.z, from_b);
-    let d0 = plane_texel(c.rows.z + c.cols.y, from_b);
-    let d1 = plane_texel(c.rows.z + c.cols.z, from_b);
-    return clamp(sum, min(min(a, b), min(d0, d1)), max(max(a, b), max(d0, d1)));
+    return clamp(sum, lo, hi);
 }
 
 // Per output pixel, the normalised weights of A and B and where to fetch

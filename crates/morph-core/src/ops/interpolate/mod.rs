@@ -40,8 +40,10 @@
 //!    t·visB`; if `wa + wb < 10⁻³` (neither frame vouches for the motion)
 //!    the frame the winning source came from gets weight 1. The output is
 //!    `(wa·A(pa) + wb·B(pb))/(wa + wb)` over every channel (RGBA and the
-//!    extra channels, bilinear, clamp to edge), so alpha and extra layers
-//!    move with the colour.
+//!    extra channels), so alpha and extra layers move with the colour.
+//!    Colour fetches are bicubic (Keys, a = −0.75, the 4×4 taps clamped to
+//!    the frame; rows first, then the column of row sums) clamped to the
+//!    minimum and maximum of their sixteen taps, so they never ring.
 //!
 //! `t = 0` and `t = 1` return A and B unchanged (exact copies).
 //!
@@ -392,11 +394,12 @@ impl Taps {
     }
 }
 
-/// The sixteen clamped taps and Catmull-Rom weights of a bicubic sample,
-/// the colour filter of the compose pass: sharper than bilinear (a half-
-/// pixel shift of a bilinear fetch is a [½ ½] blur), and clamped to the
-/// range of the four nearest pixels so it never rings (no overshoot at
-/// edges, no negative alpha, no new highlights).
+/// The sixteen clamped taps and Keys-cubic weights (a = −0.75, OpenCV's
+/// INTER_CUBIC) of a bicubic sample, the colour filter of the compose pass:
+/// sharper than bilinear (a half-pixel shift of a bilinear fetch is a
+/// [½ ½] blur), and clamped to the range of its sixteen taps so it never
+/// rings past its neighbourhood (no negative alpha, no dark halo around a
+/// hot highlight).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Cubic {
     /// Row offsets (`y·w`) of the four rows.
@@ -407,9 +410,10 @@ pub(crate) struct Cubic {
     wy: [f32; 4],
 }
 
-/// Catmull-Rom weights of the taps at `−1, 0, 1, 2` for a fraction `f`.
+/// Keys-cubic (a = −0.75) weights of the taps at `−1, 0, 1, 2` for a
+/// fraction `f`.
 #[inline]
-fn catmull_rom(f: f32) -> [f32; 4] {
+fn cubic_weights(f: f32) -> [f32; 4] {
     const A: f32 = -0.75;
     let g = 1.0 - f;
     [
@@ -435,14 +439,14 @@ impl Cubic {
         Cubic {
             rows,
             cols,
-            wx: catmull_rom(fx),
-            wy: catmull_rom(fy),
+            wx: cubic_weights(fx),
+            wy: cubic_weights(fy),
         }
     }
 
     /// The clamped bicubic sample of `at`: rows first (each row's four
     /// taps in x, weighted sum), then the column of row sums, then clamped
-    /// to the min/max of the four centre taps.
+    /// to the min/max of the sixteen taps.
     #[inline]
     pub(crate) fn apply(&self, at: impl Fn(usize) -> f32) -> f32 {
         let mut sum = 0.0;
