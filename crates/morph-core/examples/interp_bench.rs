@@ -85,6 +85,14 @@ fn main() {
         let motion = analyse_pair(&a, &b, flow).unwrap();
         for _ in 0..2 {
             let s = Instant::now();
+            let la = morph_core::ops::flow::range_compressed_luma(&a);
+            let tl = s.elapsed().as_secs_f64() * 1e3;
+            let lb = morph_core::ops::flow::range_compressed_luma(&b);
+            let s = Instant::now();
+            let _ = morph_core::ops::interpolate::fill_occluded(&motion.flow.forward, &motion.flow.occlusion_forward, &la, &lb);
+            let to = s.elapsed().as_secs_f64() * 1e3;
+            println!("luma_ms={tl:.1} fill_occluded_ms={to:.1}");
+            let s = Instant::now();
             let sp = morph_core::ops::interpolate::splat(&motion.flow, t);
             let t1 = s.elapsed().as_secs_f64() * 1e3;
             let s = Instant::now();

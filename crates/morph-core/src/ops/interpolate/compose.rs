@@ -110,6 +110,14 @@ pub fn compose(
         .with_min_len(w)
         .map(|k| {
             let f = at(k);
+            // A frame with weight 0 is not fetched (for finite samples the
+            // sum is the same: 0·x = 0 and 1·y + 0 = y).
+            if f.wa == 0.0 {
+                return f.cb.apply4(pb);
+            }
+            if f.wb == 0.0 {
+                return f.ca.apply4(pa);
+            }
             let ca = f.ca.apply4(pa);
             let cb = f.cb.apply4(pb);
             std::array::from_fn(|c| f.wa * ca[c] + f.wb * cb[c])

@@ -70,6 +70,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::flow::FlowField;
 use crate::image::Image;
+use crate::ops::flow::plane::floor_f32;
 use crate::ops::flow::{FlowResult, range_compressed_luma};
 
 pub use compose::{AGREE_ABS, AGREE_REL, MIN_WEIGHT, compose};
@@ -365,7 +366,7 @@ impl Taps {
     pub(crate) fn new(x: f32, y: f32, w: usize, h: usize) -> Self {
         let x = x.clamp(-1.0, w as f32);
         let y = y.clamp(-1.0, h as f32);
-        let (x0, y0) = (x.floor(), y.floor());
+        let (x0, y0) = (floor_f32(x), floor_f32(y));
         let (fx, fy) = (x - x0, y - y0);
         let (ix, iy) = (x0 as isize, y0 as isize);
         let cx = |v: isize| v.clamp(0, w as isize - 1) as usize;
@@ -430,7 +431,7 @@ impl Cubic {
     pub(crate) fn new(x: f32, y: f32, w: usize, h: usize) -> Self {
         let x = x.clamp(-1.0, w as f32);
         let y = y.clamp(-1.0, h as f32);
-        let (x0, y0) = (x.floor(), y.floor());
+        let (x0, y0) = (floor_f32(x), floor_f32(y));
         let (fx, fy) = (x - x0, y - y0);
         let (ix, iy) = (x0 as isize, y0 as isize);
         let cols = std::array::from_fn(|i| (ix - 1 + i as isize).clamp(0, w as isize - 1) as usize);

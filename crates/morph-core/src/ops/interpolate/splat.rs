@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use crate::ops::flow::FlowResult;
+use crate::ops::flow::plane::floor_f32;
 
 /// No source reached the pixel.
 pub(crate) const EMPTY: u64 = u64::MAX;
@@ -63,7 +64,13 @@ pub fn splat(flow: &FlowResult, t: f32) -> Splat {
                 let tx = x as f32 + s * v[0];
                 let ty = y as f32 + s * v[1];
                 for_each_target(tx, ty, w, h, |target| {
-                    keys[target].fetch_min(key, Ordering::Relaxed);
+                    // Most candidates lose (ties go to the lower rank, which
+                    // came first): a plain load spares them the atomic
+                    // read-modify-write. The minimum is the same.
+                    let slot = &keys[target];
+                    if key < slot.load(Ordering::Relaxed) {
+                        slot.fetch_min(key, Ordering::Relaxed);
+                    }
                 });
             }
         });
@@ -109,7 +116,7 @@ pub(crate) fn for_each_target(x: f32, y: f32, w: usize, h: usize, mut f: impl Fn
     if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
         return;
     }
-    let (x0, y0) = (x.floor() as isize, y.floor() as isize);
+    let (x0, y0) = (floor_f32(x) as isize, floor_f32(y) as isize);
     for yy in [y0, y0 + 1] {
         if yy < 0 || yy >= h as isize {
             continue;
