@@ -89,7 +89,12 @@ fn main() {
             let tl = s.elapsed().as_secs_f64() * 1e3;
             let lb = morph_core::ops::flow::range_compressed_luma(&b);
             let s = Instant::now();
-            let _ = morph_core::ops::interpolate::fill_occluded(&motion.flow.forward, &motion.flow.occlusion_forward, &la, &lb);
+            let _ = morph_core::ops::interpolate::fill_occluded(
+                &motion.flow.forward,
+                &motion.flow.occlusion_forward,
+                &la,
+                &lb,
+            );
             let to = s.elapsed().as_secs_f64() * 1e3;
             println!("luma_ms={tl:.1} fill_occluded_ms={to:.1}");
             let s = Instant::now();

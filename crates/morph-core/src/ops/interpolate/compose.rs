@@ -36,8 +36,20 @@ fn inside(x: f32, y: f32, w: usize, h: usize) -> bool {
 struct Fetch {
     wa: f32,
     wb: f32,
-    ca: Cubic,
-    cb: Cubic,
+    /// Where to fetch from A.
+    pa: [f32; 2],
+    /// Where to fetch from B.
+    pb: [f32; 2],
+}
+
+impl Fetch {
+    fn cubic_a(&self, (w, h): (usize, usize)) -> Cubic {
+        Cubic::new(self.pa[0], self.pa[1], w, h)
+    }
+
+    fn cubic_b(&self, (w, h): (usize, usize)) -> Cubic {
+        Cubic::new(self.pb[0], self.pb[1], w, h)
+    }
 }
 
 /// The blend of every pixel (pass 3's arithmetic).
@@ -75,8 +87,8 @@ fn fetch(
     Fetch {
         wa: wa / sum,
         wb: wb / sum,
-        ca: Cubic::new(xa, ya, w, h),
-        cb: Cubic::new(xb, yb, w, h),
+        pa: [xa, ya],
+        pb: [xb, yb],
     }
 }
 
@@ -113,13 +125,13 @@ pub fn compose(
             // A frame with weight 0 is not fetched (for finite samples the
             // sum is the same: 0·x = 0 and 1·y + 0 = y).
             if f.wa == 0.0 {
-                return f.cb.apply4(pb);
+                return f.cubic_b((w, h)).apply4(pb);
             }
             if f.wb == 0.0 {
-                return f.ca.apply4(pa);
+                return f.cubic_a((w, h)).apply4(pa);
             }
-            let ca = f.ca.apply4(pa);
-            let cb = f.cb.apply4(pb);
+            let ca = f.cubic_a((w, h)).apply4(pa);
+            let cb = f.cubic_b((w, h)).apply4(pb);
             std::array::from_fn(|c| f.wa * ca[c] + f.wb * cb[c])
         })
         .collect();
@@ -134,9 +146,12 @@ pub fn compose(
             .enumerate()
             .for_each(|(k, v)| {
                 let f = at(k);
+                let ca = f.cubic_a((w, h));
                 *v = match db {
-                    Some(db) => f.wa * f.ca.apply(|k| da[k]) + f.wb * f.cb.apply(|k| db[k]),
-                    None => f.ca.apply(|k| da[k]),
+                    Some(db) => {
+                        f.wa * ca.apply(|k| da[k]) + f.wb * f.cubic_b((w, h)).apply(|k| db[k])
+                    }
+                    None => ca.apply(|k| da[k]),
                 };
             });
     }

@@ -26,7 +26,9 @@
 //! luma, bilinear). The second term settles the common case: pixels the
 //! estimator only marked occluded because it smeared the occluder's motion
 //! over them are visible in the other frame, and only their own surface's
-//! vector matches them there. Such a pixel's occlusion is lowered to
+//! vector matches them there. (A candidate whose vector lies within a
+//! quarter pixel of an earlier candidate's reuses that one's second term.)
+//! Such a pixel's occlusion is lowered to
 //! `clamp((e − 0.03)/0.03, 0, 1)`, `e` the second term of the winner (if
 //! lower than it was): its new vector is confirmed by the other frame.
 //! `R = clamp(ceil(2·max|V|) + 2, 4, 64)`.
@@ -38,6 +40,9 @@ use crate::flow::FlowField;
 
 /// Occlusion above which a pixel's vector is replaced.
 const OCCLUDED: f32 = 0.5;
+/// Squared distance under which two candidates' vectors count as one for
+/// the match term (a quarter pixel).
+const SAME_VECTOR2: f32 = 0.0625;
 /// Mean 3×3 luma difference up to which a replaced vector's match in the
 /// other frame makes the pixel visible (its occlusion rises linearly to 1
 /// at twice this).
@@ -117,6 +122,10 @@ fn background_vector(
 ) -> Option<[f32; 2]> {
     let here = luma[y * w + x];
     let mut best: Option<(f32, [f32; 2])> = None;
+    // Match errors already computed, by vector: candidates of one surface
+    // share (nearly) one vector, so most pixels evaluate two or three.
+    let mut seen: [([f32; 2], f32); 8] = [([0.0; 2], 0.0); 8];
+    let mut seen_len = 0;
     for (dx, dy) in DIRECTIONS {
         for step in 1..=r as isize {
             let (nx, ny) = (x as isize + step * dx, y as isize + step * dy);
@@ -126,7 +135,20 @@ fn background_vector(
             let n = ny as usize * w + nx as usize;
             if occlusion[n] <= OCCLUDED {
                 let look = (block_mean(luma, (nx, ny), (w, h)) - here).abs();
-                let d = look + match_error(luma, other, (x, y), v[n], (w, h));
+                let c = v[n];
+                let near = |s: &([f32; 2], f32)| {
+                    (s.0[0] - c[0]).powi(2) + (s.0[1] - c[1]).powi(2) < SAME_VECTOR2
+                };
+                let m = match seen[..seen_len].iter().find(|s| near(s)) {
+                    Some(&(_, m)) => m,
+                    None => {
+                        let m = match_error(luma, other, (x, y), c, (w, h));
+                        seen[seen_len] = (c, m);
+                        seen_len += 1;
+                        m
+                    }
+                };
+                let d = look + m;
                 if best.is_none_or(|(b, _)| d < b) {
                     best = Some((d, v[n]));
                 }
