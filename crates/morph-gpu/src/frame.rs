@@ -497,6 +497,68 @@ impl<'ctx> Frame<'ctx> {
         Ok(out)
     }
 
+    /// Submits the frame, waits, and reads whole buffers back as f32 samples
+    /// (one staging buffer, one map), for results that are not images: flow
+    /// vectors, occlusion planes, per-pass traces. Each vector has the
+    /// buffer's [`GpuBuffer::size`] / 4 samples (pooled sizes are rounded up
+    /// to 4 bytes, so callers truncate to what they wrote).
+    ///
+    /// # Errors
+    /// Any error the frame's work raised; nothing is returned then.
+    pub fn read_buffers(mut self, buffers: &[&Arc<GpuBuffer>]) -> Result<Vec<Vec<f32>>> {
+        let total: u64 = buffers.iter().map(|b| b.size()).sum();
+        let staging = self.buffer(
+            total,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            &format!("read-back of frame {}", self.label),
+        )?;
+        let mut offset = 0;
+        for buffer in buffers {
+            self.encoder.copy_buffer_to_buffer(
+                buffer.buffer(),
+                0,
+                staging.buffer(),
+                offset,
+                buffer.size(),
+            );
+            offset += buffer.size();
+            self.keep.push(Arc::clone(buffer));
+        }
+        let view = match self.submit_and_wait(Some(&staging)) {
+            Ok(()) => staging
+                .buffer()
+                .get_mapped_range(..)
+                .map_err(|e| GpuError::Readback {
+                    what: "read-back".to_owned(),
+                    message: e.to_string(),
+                }),
+            Err(e) => Err(e),
+        };
+        let view = match view {
+            Ok(view) => view,
+            Err(e) => {
+                staging.discard();
+                return Err(e);
+            }
+        };
+        let bytes: &[u8] = &view;
+        let mut offset = 0usize;
+        let out = buffers
+            .iter()
+            .map(|b| {
+                let n = b.size() as usize;
+                let mut samples = vec![0.0f32; n / 4];
+                bytemuck::cast_slice_mut::<f32, u8>(&mut samples)
+                    .copy_from_slice(&bytes[offset..offset + n]);
+                offset += n;
+                samples
+            })
+            .collect();
+        drop(view);
+        staging.buffer().unmap();
+        Ok(out)
+    }
+
     /// Submits, maps `staging` (if any), waits for this submission, then
     /// checks the error scopes, the device and the map, in that order.
     fn submit_and_wait(self, staging: Option<&Arc<GpuBuffer>>) -> Result<()> {

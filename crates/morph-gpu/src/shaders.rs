@@ -60,4 +60,8 @@ pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
     crate::ops::stmap::PLANE_UNIFORM_LAYOUT,
     crate::ops::blur::UNIFORM_LAYOUT,
     crate::ops::frequency::UNIFORM_LAYOUT,
+    crate::ops::flow::PYRAMID_UNIFORM_LAYOUT,
+    crate::ops::flow::SEARCH_UNIFORM_LAYOUT,
+    crate::ops::flow::REFINE_UNIFORM_LAYOUT,
+    crate::ops::flow::OUTPUT_UNIFORM_LAYOUT,
 ];
