@@ -62,6 +62,18 @@ pub struct PassTiming {
     pub duration: Duration,
 }
 
+/// One dispatch of [`Frame::dispatch_batch`]: a kernel, its group 0 (from
+/// [`Frame::bind_group`]) and the grid of workgroups.
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatch<'a> {
+    /// The compiled kernel.
+    pub kernel: &'a Kernel,
+    /// Its bindings.
+    pub bind_group: &'a wgpu::BindGroup,
+    /// Workgroups in x, y, z.
+    pub grid: [u32; 3],
+}
+
 /// Timestamp queries of a timed frame.
 struct Timing {
     query_set: wgpu::QuerySet,
@@ -239,6 +251,30 @@ impl<'ctx> Frame<'ctx> {
         bindings: &[&Arc<GpuBuffer>],
         grid: [u32; 3],
     ) -> Result<()> {
+        let bind_group = self.bind_group(kernel, bindings)?;
+        self.dispatch_batch(
+            kernel.spec().label,
+            &[Dispatch {
+                kernel,
+                bind_group: &bind_group,
+                grid,
+            }],
+        )
+    }
+
+    /// Group 0 of `kernel` over `bindings` (binding `i` = `bindings[i]`,
+    /// whole buffers), for [`Frame::dispatch_batch`]: an iterative op binds
+    /// once and dispatches the same bind group many times. The buffers are
+    /// kept until the frame completes.
+    ///
+    /// # Errors
+    /// [`GpuError::Validation`] if the bindings do not match the kernel's
+    /// spec.
+    pub fn bind_group(
+        &mut self,
+        kernel: &Kernel,
+        bindings: &[&Arc<GpuBuffer>],
+    ) -> Result<wgpu::BindGroup> {
         let spec = kernel.spec();
         if bindings.len() != spec.bindings.len() {
             return Err(GpuError::Validation {
@@ -248,16 +284,6 @@ impl<'ctx> Frame<'ctx> {
                     bindings.len(),
                     spec.bindings.len()
                 ),
-            });
-        }
-        let max = self.ctx.limits().max_compute_workgroups_per_dimension;
-        if let Some(&n) = grid.iter().find(|&&n| n > max) {
-            return Err(GpuError::Limits {
-                what: format!("{} dispatch of {grid:?} workgroups", spec.label),
-                needed: n as u64,
-                limit: max as u64,
-                limit_name: "max_compute_workgroups_per_dimension",
-                adapter: self.ctx.adapter_info().name.clone(),
             });
         }
         let entries: Vec<wgpu::BindGroupEntry<'_>> = bindings
@@ -281,31 +307,58 @@ impl<'ctx> Frame<'ctx> {
                 entries: &entries,
             });
         scopes.check()?;
-        {
-            let timestamp_writes = match &mut self.timing {
-                Some(t) if (t.labels.len() as u32) < MAX_TIMED_PASSES => {
-                    let first = 2 * t.labels.len() as u32;
-                    t.labels.push(spec.label);
-                    Some(wgpu::ComputePassTimestampWrites {
-                        query_set: &t.query_set,
-                        beginning_of_pass_write_index: Some(first),
-                        end_of_pass_write_index: Some(first + 1),
-                    })
-                }
-                _ => None,
-            };
-            let mut pass = self
-                .encoder
-                .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some(spec.label),
-                    timestamp_writes,
-                });
-            pass.set_pipeline(kernel.pipeline());
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
-        }
         for b in bindings {
             self.keep(b);
+        }
+        Ok(bind_group)
+    }
+
+    /// Records `dispatches` in order into one compute pass (timed as one
+    /// pass named `label` under [`Frame::enable_timing`]). Each dispatch
+    /// sees the storage writes of the ones before it (WebGPU makes every
+    /// dispatch its own usage scope; wgpu inserts the barriers), so a
+    /// multi-pass op saves the per-pass overhead without changing results.
+    ///
+    /// # Errors
+    /// [`GpuError::Limits`] if a grid exceeds the device's.
+    pub fn dispatch_batch(&mut self, label: &'static str, dispatches: &[Dispatch<'_>]) -> Result<()> {
+        let max = self.ctx.limits().max_compute_workgroups_per_dimension;
+        for d in dispatches {
+            if let Some(&n) = d.grid.iter().find(|&&n| n > max) {
+                return Err(GpuError::Limits {
+                    what: format!("{} dispatch of {:?} workgroups", d.kernel.spec().label, d.grid),
+                    needed: n as u64,
+                    limit: max as u64,
+                    limit_name: "max_compute_workgroups_per_dimension",
+                    adapter: self.ctx.adapter_info().name.clone(),
+                });
+            }
+        }
+        if dispatches.is_empty() {
+            return Ok(());
+        }
+        let timestamp_writes = match &mut self.timing {
+            Some(t) if (t.labels.len() as u32) < MAX_TIMED_PASSES => {
+                let first = 2 * t.labels.len() as u32;
+                t.labels.push(label);
+                Some(wgpu::ComputePassTimestampWrites {
+                    query_set: &t.query_set,
+                    beginning_of_pass_write_index: Some(first),
+                    end_of_pass_write_index: Some(first + 1),
+                })
+            }
+            _ => None,
+        };
+        let mut pass = self
+            .encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes,
+            });
+        for d in dispatches {
+            pass.set_pipeline(d.kernel.pipeline());
+            pass.set_bind_group(0, d.bind_group, &[]);
+            pass.dispatch_workgroups(d.grid[0], d.grid[1], d.grid[2]);
         }
         Ok(())
     }

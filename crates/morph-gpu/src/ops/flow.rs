@@ -50,7 +50,7 @@ use morph_core::Image;
 
 use crate::context::GpuContext;
 use crate::error::Result;
-use crate::frame::{Frame, IMAGE_USAGE};
+use crate::frame::{Dispatch, Frame, IMAGE_USAGE};
 use crate::image::GpuImage;
 use crate::pipeline::{BindingKind, Kernel, KernelSpec};
 use crate::pool::GpuBuffer;
@@ -364,6 +364,64 @@ fn grid(w: u32, h: u32, workgroup: [u32; 3]) -> [u32; 3] {
     ]
 }
 
+/// Dispatches collected for one [`Frame::dispatch_batch`] (one compute
+/// pass): bind groups are created once and may be dispatched many times
+/// (the SOR sweeps of a level reuse two).
+#[derive(Default)]
+struct Batch {
+    groups: Vec<wgpu::BindGroup>,
+    items: Vec<(Arc<Kernel>, usize, [u32; 3])>,
+}
+
+impl Batch {
+    /// Binds `bindings` for `kernel`; returns the bind group's handle.
+    fn bind(
+        &mut self,
+        frame: &mut Frame<'_>,
+        kernel: &Kernel,
+        bindings: &[&Arc<GpuBuffer>],
+    ) -> Result<usize> {
+        self.groups.push(frame.bind_group(kernel, bindings)?);
+        Ok(self.groups.len() - 1)
+    }
+
+    /// Queues `kernel` with bind group `group` over `grid`.
+    fn push(&mut self, kernel: &Arc<Kernel>, group: usize, grid: [u32; 3]) {
+        self.items.push((Arc::clone(kernel), group, grid));
+    }
+
+    /// Binds and queues in one step.
+    fn run(
+        &mut self,
+        frame: &mut Frame<'_>,
+        kernel: &Arc<Kernel>,
+        bindings: &[&Arc<GpuBuffer>],
+        grid: [u32; 3],
+    ) -> Result<()> {
+        let group = self.bind(frame, kernel, bindings)?;
+        self.push(kernel, group, grid);
+        Ok(())
+    }
+
+    /// Records the queued dispatches as one compute pass and empties the
+    /// batch.
+    fn record(&mut self, frame: &mut Frame<'_>, label: &'static str) -> Result<()> {
+        let dispatches: Vec<Dispatch<'_>> = self
+            .items
+            .iter()
+            .map(|(kernel, group, grid)| Dispatch {
+                kernel,
+                bind_group: &self.groups[*group],
+                grid: *grid,
+            })
+            .collect();
+        frame.dispatch_batch(label, &dispatches)?;
+        self.items.clear();
+        self.groups.clear();
+        Ok(())
+    }
+}
+
 /// Bytes per f32 sample, per vector, per level sample (N, Nx, Ny, edge).
 const F32: u64 = 4;
 const VEC2: u64 = 8;
@@ -488,8 +546,10 @@ fn prepare(frame: &mut Frame<'_>, k: &Kernels, plan: &Plan, image: &GpuImage) ->
         linear: linear as u32,
         ..GpuFlowParams::new(&plan.params).sized(w, h)
     })?;
+    let mut batch = Batch::default();
     let luma = buffer(frame, w * h, F32, "flow luma")?;
-    frame.dispatch(
+    batch.run(
+        frame,
         &k.luma,
         &[&luma_uniform, image.rgba(), &luma],
         grid(w, h, PIXEL_WORKGROUP),
@@ -499,7 +559,8 @@ fn prepare(frame: &mut Frame<'_>, k: &Kernels, plan: &Plan, image: &GpuImage) ->
         Arc::clone(&luma)
     } else {
         let out = buffer(frame, aw * ah, F32, "flow analysis luma")?;
-        frame.dispatch(
+        batch.run(
+            frame,
             &k.downscale,
             &[&plan.downscale, &luma, &out],
             grid(aw, ah, PIXEL_WORKGROUP),
@@ -513,16 +574,17 @@ fn prepare(frame: &mut Frame<'_>, k: &Kernels, plan: &Plan, image: &GpuImage) ->
         let g = grid(lw, lh, PIXEL_WORKGROUP);
         if l > 0 {
             let next = buffer(frame, lw * lh, F32, "flow pyramid level")?;
-            frame.dispatch(&k.halve, &[&lv.main, &raw, &next], g)?;
+            batch.run(frame, &k.halve, &[&lv.main, &raw, &next], g)?;
             raw = next;
         }
         let n = buffer(frame, lw * lh, F32, "flow normalised level")?;
         let e = buffer(frame, lw * lh, F32, "flow edge weights")?;
-        frame.dispatch(&k.normalize, &[&lv.main, &raw, &n, &e], g)?;
+        batch.run(frame, &k.normalize, &[&lv.main, &raw, &n, &e], g)?;
         let level = buffer(frame, lw * lh, VEC4, "flow level")?;
-        frame.dispatch(&k.gradients, &[&lv.main, &n, &e, &level], g)?;
+        batch.run(frame, &k.gradients, &[&lv.main, &n, &e, &level], g)?;
         levels.push(level);
     }
+    batch.record(frame, "flow.pyramid")?;
     Ok(Pyramid {
         luma,
         analysis,
@@ -558,21 +620,22 @@ fn direction(
         let g = grid(w, h, PIXEL_WORKGROUP);
         let (la, lb) = (&a.levels[l], &b.levels[l]);
         let init = buffer(frame, w * h, VEC2, "flow initial")?;
+        let mut batch = Batch::default();
         match (&flow, &lv.up) {
-            (Some(coarse), Some(up)) => {
-                frame.dispatch(&k.upsample, &[up, coarse, &init], g)?;
-            }
+            (Some(coarse), Some(up)) => batch.run(frame, &k.upsample, &[up, coarse, &init], g)?,
             _ => frame.encoder().clear_buffer(init.buffer(), 0, None),
         }
         let patches = buffer(frame, lv.nx * lv.ny, VEC2, "flow patches")?;
-        frame.dispatch(
+        batch.run(
+            frame,
             &k.search,
             &[&lv.main, la, lb, &init, &patches],
             grid(lv.nx, lv.ny, PATCH_WORKGROUP),
         )?;
         let dense = buffer(frame, w * h, VEC2, "flow field")?;
-        frame.dispatch(&k.densify, &[&lv.main, la, lb, &patches, &dense], g)?;
+        batch.run(frame, &k.densify, &[&lv.main, la, lb, &patches, &dense], g)?;
         let densified = if trace {
+            batch.record(frame, "flow.search")?;
             let copy = buffer(frame, w * h, VEC2, "flow densified (trace)")?;
             frame.encoder().copy_buffer_to_buffer(
                 dense.buffer(),
@@ -592,18 +655,22 @@ fn direction(
         };
         if outer > 0 {
             let coeff = buffer(frame, w * h, VEC4, "flow refinement terms")?;
-            frame.dispatch(&k.warp, &[&lv.main, la, lb, &dense, &coeff], g)?;
+            batch.run(frame, &k.warp, &[&lv.main, la, lb, &dense, &coeff], g)?;
             let robust = buffer(frame, w * h, VEC2, "flow robust weights")?;
+            let weights = batch.bind(frame, &k.weights, &[&lv.main, &coeff, &dense, &robust])?;
+            let red = batch.bind(frame, &k.sweep, &[&lv.main, &coeff, &robust, &dense])?;
+            let black = batch.bind(frame, &k.sweep, &[&lv.black, &coeff, &robust, &dense])?;
             // The sweeps run over half the columns: one colour each.
             let half = grid(w.div_ceil(2), h, PIXEL_WORKGROUP);
             for _ in 0..outer {
-                frame.dispatch(&k.weights, &[&lv.main, &coeff, &dense, &robust], g)?;
+                batch.push(&k.weights, weights, g);
                 for _ in 0..params.sor_iterations {
-                    frame.dispatch(&k.sweep, &[&lv.main, &coeff, &robust, &dense], half)?;
-                    frame.dispatch(&k.sweep, &[&lv.black, &coeff, &robust, &dense], half)?;
+                    batch.push(&k.sweep, red, half);
+                    batch.push(&k.sweep, black, half);
                 }
             }
         }
+        batch.record(frame, "flow.level")?;
         if trace {
             traced.push(LevelBuffers {
                 initial: init,
@@ -633,13 +700,16 @@ fn to_full(
     let (aw, ah) = plan.analysis;
     let (w, h) = (plan.width, plan.height);
     let beta = buffer(frame, aw * ah, F32, "flow upsampling weights")?;
-    frame.dispatch(
+    let mut batch = Batch::default();
+    batch.run(
+        frame,
         &k.spread,
         &[&plan.to_full, &flow, &beta],
         grid(aw, ah, PIXEL_WORKGROUP),
     )?;
     let out = buffer(frame, w * h, VEC2, "flow vectors")?;
-    frame.dispatch(
+    batch.run(
+        frame,
         &k.upsample_edge,
         &[
             &plan.to_full,
@@ -651,6 +721,7 @@ fn to_full(
         ],
         grid(w, h, PIXEL_WORKGROUP),
     )?;
+    batch.record(frame, "flow.upsample")?;
     Ok(out)
 }
 
