@@ -15,7 +15,12 @@
 //   densify:  1 read level0   2 read level1   3 read patches_in array<vec2<f32>>
 //             4 rw   dense    array<vec2<f32>> (width × height)
 // Workgroup sizes: upsample and densify (16, 16), one invocation per pixel;
-// search (8, 8), one invocation per patch (x across nx, y across ny).
+// search (8, 8), one invocation per patch (x across nx, y across ny). The
+// search's workgroup first loads the template region of its 8×8 patches
+// (N, Nx, Ny of frame A) into workgroup memory when it fits TILE × TILE
+// (7·stride + patch ≤ 36: the default 8-pixel patches every 4 pixels), so
+// the 7 evaluations of every patch read the template from there; other
+// grids read it from the level buffer. Same values either way.
 
 //!include common/flow.wgsl
 
@@ -48,6 +53,13 @@ fn upsample(@builtin(global_invocation_id) id: vec3<u32>) {
     upsampled[id.y * params.width + id.x] = v * s;
 }
 
+// Side of the search's workgroup tile: 8 patches of 8 every 4 pixels. Three
+// planes of TILE² f32 are 15.2 KiB, under WebGPU's 16 KiB default.
+const TILE: u32 = 36u;
+var<workgroup> tile_n: array<f32, 1296>;
+var<workgroup> tile_gx: array<f32, 1296>;
+var<workgroup> tile_gy: array<f32, 1296>;
+
 // Origin of patch i along a side of `len` pixels: min(i·stride, max(len − patch, 0)).
 fn origin(i: u32, len: u32) -> u32 {
     return min(i * params.stride, select(0u, len - params.patch_size, len > params.patch_size));
@@ -65,9 +77,21 @@ struct Eval {
     b: vec2<f32>,
 }
 
+// Frame A's (N, Nx, Ny) at (x, y) clamped to the level: from the workgroup
+// tile (origin t0) or the level buffer.
+fn template_at(x: u32, y: u32, tiled: bool, t0: vec2<u32>) -> vec3<f32> {
+    if tiled {
+        let k = (y - t0.y) * TILE + (x - t0.x);
+        return vec3<f32>(tile_n[k], tile_gx[k], tile_gy[k]);
+    }
+    let t = level0[clamp_index(i32(y), params.height) * params.width
+        + clamp_index(i32(x), params.width)];
+    return t.xyz;
+}
+
 // dis.rs `evaluate`: every pixel shares the fraction of u; sums run in four
 // lanes (column mod 4, rows in order) added as (l0 + l1) + (l2 + l3).
-fn evaluate(x0: u32, y0: u32, mean_g: vec2<f32>, u: vec2<f32>) -> Eval {
+fn evaluate(x0: u32, y0: u32, mean_g: vec2<f32>, u: vec2<f32>, tiled: bool, t0: vec2<u32>) -> Eval {
     let p = params.patch_size;
     let w = f32(params.width);
     let h = f32(params.height);
@@ -95,10 +119,8 @@ fn evaluate(x0: u32, y0: u32, mean_g: vec2<f32>, u: vec2<f32>) -> Eval {
                 let x = ix0 + i32(c);
                 let top = b_at(x, y) + fx * (b_at(x + 1, y) - b_at(x, y));
                 let bottom = b_at(x, y + 1) + fx * (b_at(x + 1, y + 1) - b_at(x, y + 1));
-                // The template (frame A) at the patch pixel; the patch lies
-                // inside A except on levels smaller than a patch.
-                let t = level0[clamp_index(i32(y0 + r), params.height) * params.width
-                    + clamp_index(i32(x0 + c), params.width)];
+                // The template (frame A) at the patch pixel.
+                let t = template_at(x0 + c, y0 + r, tiled, t0);
                 d[l] = top + fy * (bottom - top) - t.x;
                 gx[l] = t.y - mean_g.x;
                 gy[l] = t.z - mean_g.y;
@@ -119,22 +141,39 @@ fn evaluate(x0: u32, y0: u32, mean_g: vec2<f32>, u: vec2<f32>) -> Eval {
 // `iterations` inverse-compositional Gauss-Newton steps keeping the
 // lowest-SSD position visited, then the outlier and leaving-frame rules.
 @compute @workgroup_size(8, 8)
-fn search(@builtin(global_invocation_id) id: vec3<u32>) {
-    if id.x >= params.nx || id.y >= params.ny {
-        return;
-    }
+fn search(
+    @builtin(global_invocation_id) id: vec3<u32>,
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
     let p = params.patch_size;
     let w = params.width;
     let h = params.height;
+    // Every invocation takes part in loading the tile (uniform control flow
+    // up to the barrier), even those past the last patch.
+    let tiled = 7u * params.stride + p <= TILE;
+    let t0 = vec2<u32>(origin(group.x * 8u, w), origin(group.y * 8u, h));
+    if tiled {
+        for (var k = local; k < TILE * TILE; k += 64u) {
+            let t = level0[clamp_index(i32(t0.y + k / TILE), h) * w
+                + clamp_index(i32(t0.x + k % TILE), w)];
+            tile_n[k] = t.x;
+            tile_gx[k] = t.y;
+            tile_gy[k] = t.z;
+        }
+    }
+    workgroupBarrier();
+    if id.x >= params.nx || id.y >= params.ny {
+        return;
+    }
     let x0 = origin(id.x, w);
     let y0 = origin(id.y, h);
     // Mean gradient of the template (row-major order).
     var mx = 0.0;
     var my = 0.0;
     for (var r = 0u; r < p; r++) {
-        let row = clamp_index(i32(y0 + r), h) * w;
         for (var c = 0u; c < p; c++) {
-            let t = level0[row + clamp_index(i32(x0 + c), w)];
+            let t = template_at(x0 + c, y0 + r, tiled, t0);
             mx += t.y;
             my += t.z;
         }
@@ -145,9 +184,8 @@ fn search(@builtin(global_invocation_id) id: vec3<u32>) {
     var h12 = 0.0;
     var h22 = 0.0;
     for (var r = 0u; r < p; r++) {
-        let row = clamp_index(i32(y0 + r), h) * w;
         for (var c = 0u; c < p; c++) {
-            let t = level0[row + clamp_index(i32(x0 + c), w)];
+            let t = template_at(x0 + c, y0 + r, tiled, t0);
             let gx = t.y - mean_g.x;
             let gy = t.z - mean_g.y;
             h11 += gx * gx;
@@ -167,7 +205,7 @@ fn search(@builtin(global_invocation_id) id: vec3<u32>) {
     // f32::INFINITY: any finite SSD is lower.
     var best_ssd = bitcast<f32>(0x7f800000u);
     for (var step = 0u; step <= params.iterations; step++) {
-        let e = evaluate(x0, y0, mean_g, u);
+        let e = evaluate(x0, y0, mean_g, u, tiled, t0);
         if e.ssd < best_ssd {
             best_ssd = e.ssd;
             best = u;
