@@ -15,8 +15,16 @@
 //   sweep:   1 read coeff_in  2 read robust_in array<vec2<f32>>
 //            3 rw   flow      array<vec2<f32>> (updated in place: a sweep
 //                   writes one colour and reads only the other's vectors)
-// Workgroup size (16, 16). warp and weights: one invocation per pixel;
-// sweep: one per pixel of the uniform's `colour`, x across ceil(width / 2).
+//   refine_level: 1 read level0  2 read level1
+//            3 rw flow_small array<vec2<f32>>  4 rw coeff_small array<vec4<f32>>
+//            5 rw robust_small array<vec2<f32>>
+// Workgroup size (16, 16) for warp, weights and sweep: warp and weights one
+// invocation per pixel; sweep one per pixel of the uniform's `colour`, x
+// across ceil(width / 2). refine_level: one workgroup of 256 runs the whole
+// refinement of a small level (warp, then `outer` × (weights, `inner` ×
+// (red, black))) with storage barriers between the passes, instead of
+// ~90 dispatches: same per-pixel arithmetic (the shared functions below),
+// same pass order.
 
 //!include common/flow.wgsl
 
@@ -34,20 +42,18 @@
 @group(0) @binding(2) var<storage, read> robust_in: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> flow: array<vec2<f32>>;
 
-// p = x + w0(x); inside the frame: Ix, Iy the averaged gradients of both
+@group(0) @binding(3) var<storage, read_write> flow_small: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> coeff_small: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> robust_small: array<vec2<f32>>;
+
+// Warp pass of one pixel: p = x + w0(x); inside the frame: Ix, Iy the averaged gradients of both
 // frames, Iz = B(p) − A(x) (bilinear); outside: no data (all 0).
-@compute @workgroup_size(16, 16)
-fn warp(@builtin(global_invocation_id) id: vec3<u32>) {
+fn warp_at(x: u32, y: u32, f: vec2<f32>) -> vec4<f32> {
     let w = params.width;
     let h = params.height;
-    if id.x >= w || id.y >= h {
-        return;
-    }
-    let i = id.y * w + id.x;
-    let f = flow_in[i];
-    let a = level0[i];
-    let px = f32(id.x) + f.x;
-    let py = f32(id.y) + f.y;
+    let a = level0[y * w + x];
+    let px = f32(x) + f.x;
+    let py = f32(y) + f.y;
     var c = vec4<f32>(0.0, 0.0, 0.0, params.alpha * a.w);
     if px >= 0.0 && py >= 0.0 && px <= f32(w - 1u) && py <= f32(h - 1u) {
         let fx0 = floor(px);
@@ -69,7 +75,25 @@ fn warp(@builtin(global_invocation_id) id: vec3<u32>) {
         c.y = gy;
         c.z = gz - gx * f.x - gy * f.y;
     }
-    coeff[i] = c;
+    return c;
+}
+
+@compute @workgroup_size(16, 16)
+fn warp(@builtin(global_invocation_id) id: vec3<u32>) {
+    if id.x >= params.width || id.y >= params.height {
+        return;
+    }
+    let i = id.y * params.width + id.x;
+    coeff[i] = warp_at(id.x, id.y, flow_in[i]);
+}
+
+// Robust weights of one pixel from its flow `cu`, the forward differences
+// and its terms.
+fn robust_weights(cu: vec2<f32>, dxu: vec2<f32>, dyu: vec2<f32>, c: vec4<f32>) -> vec2<f32> {
+    let s = c.w / sqrt(dxu.x * dxu.x + dyu.x * dyu.x + dxu.y * dxu.y + dyu.y * dyu.y + params.eps_s2);
+    let rho = c.x * cu.x + c.y * cu.y + c.z;
+    let a = 1.0 / sqrt(rho * rho + params.eps_d2);
+    return vec2<f32>(a, s);
 }
 
 // Robust weights of one fixed-point iteration: a = 1/sqrt(rho² + eps_d²),
@@ -92,11 +116,7 @@ fn weights(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.y + 1u < h {
         dyu = flow_w[i + w] - cu;
     }
-    let c = coeff_in[i];
-    let s = c.w / sqrt(dxu.x * dxu.x + dyu.x * dyu.x + dxu.y * dxu.y + dyu.y * dyu.y + params.eps_s2);
-    let rho = c.x * cu.x + c.y * cu.y + c.z;
-    let a = 1.0 / sqrt(rho * rho + params.eps_d2);
-    robust[i] = vec2<f32>(a, s);
+    robust[i] = robust_weights(cu, dxu, dyu, coeff_in[i]);
 }
 
 // One red or black SOR pass: u, then v with the new u; a pixel with no
@@ -137,13 +157,28 @@ fn sweep(@builtin(global_invocation_id) id: vec3<u32>) {
         s_d = own.y;
         w_d = flow[i + w];
     }
-    let sum = s_l + s_r + s_u + s_d;
-    let nu = s_l * w_l.x + s_r * w_r.x + s_u * w_u.x + s_d * w_d.x;
-    let nv = s_l * w_l.y + s_r * w_r.y + s_u * w_u.y + s_d * w_d.y;
-    let c = coeff_in[i];
-    let ax = own.x * c.x;
-    let ay = own.x * c.y;
-    var cur = flow[i];
+    flow[i] = sor_update(flow[i], coeff_in[i], own.x, vec4<f32>(s_l, s_r, s_u, s_d), w_l, w_r, w_u, w_d);
+}
+
+// The SOR update of one pixel with current flow `cur`, terms `c`, data
+// weight `a`, edge weights s = (left, right, up, down) and the neighbours'
+// flow.
+fn sor_update(
+    cur_in: vec2<f32>,
+    c: vec4<f32>,
+    a: f32,
+    s: vec4<f32>,
+    w_l: vec2<f32>,
+    w_r: vec2<f32>,
+    w_u: vec2<f32>,
+    w_d: vec2<f32>,
+) -> vec2<f32> {
+    let sum = s.x + s.y + s.z + s.w;
+    let nu = s.x * w_l.x + s.y * w_r.x + s.z * w_u.x + s.w * w_d.x;
+    let nv = s.x * w_l.y + s.y * w_r.y + s.z * w_u.y + s.w * w_d.y;
+    let ax = a * c.x;
+    let ay = a * c.y;
+    var cur = cur_in;
     let den_u = ax * c.x + sum;
     if den_u > 0.0 {
         let target_u = (nu - ax * (c.y * cur.y + c.z)) / den_u;
@@ -154,5 +189,70 @@ fn sweep(@builtin(global_invocation_id) id: vec3<u32>) {
         let target_v = (nv - ay * (c.x * cur.x + c.z)) / den_v;
         cur.y = cur.y + params.omega * (target_v - cur.y);
     }
-    flow[i] = cur;
+    return cur;
+}
+
+// The whole refinement of a small level in one workgroup (see the header).
+@compute @workgroup_size(256)
+fn refine_level(@builtin(local_invocation_index) li: u32) {
+    let w = params.width;
+    let h = params.height;
+    let n = w * h;
+    for (var i = li; i < n; i += 256u) {
+        coeff_small[i] = warp_at(i % w, i / w, flow_small[i]);
+    }
+    storageBarrier();
+    let half = (w + 1u) / 2u;
+    for (var o = 0u; o < params.outer; o++) {
+        for (var i = li; i < n; i += 256u) {
+            let x = i % w;
+            let y = i / w;
+            let cu = flow_small[i];
+            var dxu = vec2<f32>(0.0);
+            var dyu = vec2<f32>(0.0);
+            if x + 1u < w {
+                dxu = flow_small[i + 1u] - cu;
+            }
+            if y + 1u < h {
+                dyu = flow_small[i + w] - cu;
+            }
+            robust_small[i] = robust_weights(cu, dxu, dyu, coeff_small[i]);
+        }
+        storageBarrier();
+        for (var it = 0u; it < params.inner; it++) {
+            for (var colour = 0u; colour < 2u; colour++) {
+                for (var k = li; k < half * h; k += 256u) {
+                    let y = k / half;
+                    let x = 2u * (k % half) + ((y + colour) & 1u);
+                    if x < w {
+                        let i = y * w + x;
+                        let own = robust_small[i];
+                        var s = vec4<f32>(0.0);
+                        var w_l = vec2<f32>(0.0);
+                        var w_r = vec2<f32>(0.0);
+                        var w_u = vec2<f32>(0.0);
+                        var w_d = vec2<f32>(0.0);
+                        if x > 0u {
+                            s.x = robust_small[i - 1u].y;
+                            w_l = flow_small[i - 1u];
+                        }
+                        if x + 1u < w {
+                            s.y = own.y;
+                            w_r = flow_small[i + 1u];
+                        }
+                        if y > 0u {
+                            s.z = robust_small[i - w].y;
+                            w_u = flow_small[i - w];
+                        }
+                        if y + 1u < h {
+                            s.w = own.y;
+                            w_d = flow_small[i + w];
+                        }
+                        flow_small[i] = sor_update(flow_small[i], coeff_small[i], own.x, s, w_l, w_r, w_u, w_d);
+                    }
+                }
+                storageBarrier();
+            }
+        }
+    }
 }

@@ -61,8 +61,10 @@ struct GpuFlowParams {
     // Forward-backward tolerance: absolute part and part per pixel of motion.
     cons_abs: f32,
     cons_rel: f32,
-    _pad0: u32,
-    _pad1: u32,
+    // Fixed-point iterations of this level's refinement and SOR sweeps per
+    // iteration (refine_level).
+    outer: u32,
+    inner: u32,
     _pad2: u32,
     _pad3: u32,
 }

@@ -321,12 +321,20 @@ impl<'ctx> Frame<'ctx> {
     ///
     /// # Errors
     /// [`GpuError::Limits`] if a grid exceeds the device's.
-    pub fn dispatch_batch(&mut self, label: &'static str, dispatches: &[Dispatch<'_>]) -> Result<()> {
+    pub fn dispatch_batch(
+        &mut self,
+        label: &'static str,
+        dispatches: &[Dispatch<'_>],
+    ) -> Result<()> {
         let max = self.ctx.limits().max_compute_workgroups_per_dimension;
         for d in dispatches {
             if let Some(&n) = d.grid.iter().find(|&&n| n > max) {
                 return Err(GpuError::Limits {
-                    what: format!("{} dispatch of {:?} workgroups", d.kernel.spec().label, d.grid),
+                    what: format!(
+                        "{} dispatch of {:?} workgroups",
+                        d.kernel.spec().label,
+                        d.grid
+                    ),
                     needed: n as u64,
                     limit: max as u64,
                     limit_name: "max_compute_workgroups_per_dimension",

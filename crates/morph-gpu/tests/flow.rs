@@ -73,10 +73,19 @@ const OCCLUSION_MEAN: f32 = 0.01;
 
 #[test]
 fn every_pass_matches_the_cpu_trace() {
+    // 96×64 at 1/2: levels 48×32, 24×16, 12×8, each refined by one
+    // workgroup (`refine_level`, at most SMALL_LEVEL_PIXELS).
+    trace_case(AnalysisQuality::Half, 3);
+    // At full quality level 0 (96×64) is refined by one dispatch per pass,
+    // and there is no downscale or edge-aware upsampling.
+    trace_case(AnalysisQuality::Full, 4);
+}
+
+fn trace_case(quality: AnalysisQuality, levels: usize) {
     let Some(ctx) = ctx() else { return };
-    // 96×64 at 1/2: levels 48×32, 24×16, 12×8.
+    assert!(96 * 64 > flow::SMALL_LEVEL_PIXELS && 48 * 32 <= flow::SMALL_LEVEL_PIXELS);
     let pair = fixtures::translation_pair(96, 64, 2.3, -1.4);
-    let params = FlowParams::default();
+    let params = FlowParams::with_quality(quality);
     let gpu = flow::trace_flow_one_way(&ctx, &pair.a, &pair.b, &params).unwrap();
     let cpu = cpu_trace(&pair.a, &pair.b, &params).unwrap();
     let planes = [
@@ -84,10 +93,10 @@ fn every_pass_matches_the_cpu_trace() {
         ("analysis", max_abs(&gpu.analysis, &cpu.analysis)),
     ];
     for (what, d) in planes {
-        eprintln!("{what}: max |gpu - cpu| {d:e}");
+        eprintln!("1/{}: {what}: max |gpu - cpu| {d:e}", quality.divisor());
         assert!(d <= PLANE_TOLERANCE, "{what}: {d}");
     }
-    assert_eq!(gpu.levels.len(), 3);
+    assert_eq!(gpu.levels.len(), levels);
     assert_eq!(gpu.levels.len(), cpu.levels.len());
     for (g, c) in gpu.levels.iter().zip(&cpu.levels) {
         assert_eq!(g.level, c.level);
@@ -108,7 +117,10 @@ fn every_pass_matches_the_cpu_trace() {
             ("densified", field_epd(&g.densified, &c.densified)),
             ("refined", field_epd(&g.refined, &c.refined)),
         ] {
-            eprintln!("level {l} {what}: end-point difference mean {mean:e}, p99 {p99:e}");
+            eprintln!(
+                "1/{} level {l} {what}: end-point difference mean {mean:e}, p99 {p99:e}",
+                quality.divisor()
+            );
             assert!(
                 mean < PASS_MEAN && p99 < PASS_P99,
                 "level {l} {what}: mean {mean}, p99 {p99}"
@@ -143,11 +155,23 @@ fn check_case(case: FlowCase) {
         );
     }
     for (what, g, c) in [
-        ("occlusion forward", &gpu.occlusion_forward, &cpu.occlusion_forward),
-        ("occlusion backward", &gpu.occlusion_backward, &cpu.occlusion_backward),
+        (
+            "occlusion forward",
+            &gpu.occlusion_forward,
+            &cpu.occlusion_forward,
+        ),
+        (
+            "occlusion backward",
+            &gpu.occlusion_backward,
+            &cpu.occlusion_backward,
+        ),
     ] {
         let d = g.iter().zip(c).map(|(a, b)| (a - b).abs()).sum::<f32>() / g.len() as f32;
-        assert!(d < OCCLUSION_MEAN, "{} {what}: mean difference {d}", case.name());
+        assert!(
+            d < OCCLUSION_MEAN,
+            "{} {what}: mean difference {d}",
+            case.name()
+        );
     }
 }
 
@@ -211,7 +235,9 @@ fn two_layers_with_occlusion() {
     ] {
         let hit = mean_where(occ, &|k| truth[k]);
         let false_alarm = mean_where(occ, &|k| !truth[k]);
-        eprintln!("layers {what}: occlusion {hit:.3} where occluded, {false_alarm:.3} where visible");
+        eprintln!(
+            "layers {what}: occlusion {hit:.3} where occluded, {false_alarm:.3} where visible"
+        );
         assert!(hit > OCCLUSION_HIT, "{what}: {hit}");
         assert!(false_alarm < OCCLUSION_FALSE, "{what}: {false_alarm}");
     }
@@ -232,8 +258,15 @@ fn every_quality_matches_the_cpu() {
         let gpu = flow::flow_one_way(&ctx, &pair.a, &pair.b, &params).unwrap();
         let cpu = estimate_flow_one_way(&pair.a, &pair.b, &params).unwrap();
         let (mean, p99) = field_epd(&gpu, &cpu);
-        eprintln!("quality 1/{}: vs CPU mean {mean:e}, p99 {p99:e}", q.divisor());
-        assert!(mean < FINAL_MEAN && p99 < FINAL_P99, "1/{}: {mean} {p99}", q.divisor());
+        eprintln!(
+            "quality 1/{}: vs CPU mean {mean:e}, p99 {p99:e}",
+            q.divisor()
+        );
+        assert!(
+            mean < FINAL_MEAN && p99 < FINAL_P99,
+            "1/{}: {mean} {p99}",
+            q.divisor()
+        );
     }
 }
 
@@ -297,7 +330,9 @@ fn bad_parameters_and_sizes_are_named() {
         sor_iterations: 0,
         ..Default::default()
     };
-    let err = flow::flow_one_way(&ctx, &a, &a, &p).unwrap_err().to_string();
+    let err = flow::flow_one_way(&ctx, &a, &a, &p)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("flow.sor_iterations"), "{err}");
     let err = flow::flow(&ctx, &a, &Image::new(4, 5), &FlowParams::default())
         .unwrap_err()

@@ -39,14 +39,14 @@
 use std::sync::Arc;
 
 use bytemuck::{Pod, Zeroable};
+use morph_core::Image;
 use morph_core::flow::FlowField;
 use morph_core::ops::flow::spec::{
-    CONSISTENCY_ABS, CONSISTENCY_REL, DATA_EPSILON, DENSIFY_TAU, EDGE_SIGMA, HESSIAN_REGULARIZATION,
-    NORMALIZE_EPSILON, NORMALIZE_RADIUS, OMEGA, SIGMA_RANGE, SIGMA_SPACE, SMOOTH_EPSILON,
-    SPREAD_HIGH, SPREAD_LOW, level_count, patch_grid,
+    CONSISTENCY_ABS, CONSISTENCY_REL, DATA_EPSILON, DENSIFY_TAU, EDGE_SIGMA,
+    HESSIAN_REGULARIZATION, NORMALIZE_EPSILON, NORMALIZE_RADIUS, OMEGA, SIGMA_RANGE, SIGMA_SPACE,
+    SMOOTH_EPSILON, SPREAD_HIGH, SPREAD_LOW, level_count, patch_grid,
 };
 use morph_core::ops::flow::{FlowParams, FlowResult, FlowTrace, LevelTrace};
-use morph_core::Image;
 
 use crate::context::GpuContext;
 use crate::error::Result;
@@ -122,10 +122,10 @@ pub struct GpuFlowParams {
     pub cons_abs: f32,
     /// Relative part of the consistency tolerance.
     pub cons_rel: f32,
-    /// Padding to 128 bytes.
-    pub _pad0: u32,
-    /// Padding.
-    pub _pad1: u32,
+    /// Fixed-point iterations of this level's refinement (`refine_level`).
+    pub outer: u32,
+    /// SOR sweeps per fixed-point iteration (`refine_level`).
+    pub inner: u32,
     /// Padding.
     pub _pad2: u32,
     /// Padding.
@@ -220,8 +220,8 @@ macro_rules! flow_layout {
                 spread_range,
                 cons_abs,
                 cons_rel,
-                _pad0,
-                _pad1,
+                outer,
+                inner,
                 _pad2,
                 _pad3
             }
@@ -237,6 +237,12 @@ pub const SEARCH_UNIFORM_LAYOUT: UniformLayout = flow_layout!(shaders::FLOW_SEAR
 pub const REFINE_UNIFORM_LAYOUT: UniformLayout = flow_layout!(shaders::FLOW_REFINE);
 /// Layout of [`GpuFlowParams`] in `shaders/flow_output.wgsl`.
 pub const OUTPUT_UNIFORM_LAYOUT: UniformLayout = flow_layout!(shaders::FLOW_OUTPUT);
+
+/// Levels of at most this many pixels are refined by one workgroup
+/// (`refine_level`: one dispatch instead of about 90, each a pass over a
+/// few thousand pixels that would leave a large GPU idle between
+/// barriers); larger ones by one dispatch per pass.
+pub const SMALL_LEVEL_PIXELS: u32 = 2048;
 
 /// Workgroup of the per-pixel kernels (`@workgroup_size(16, 16)`).
 pub const PIXEL_WORKGROUP: [u32; 3] = [16, 16, 1];
@@ -304,6 +310,11 @@ kernel!(
     SWEEP_KERNEL, FLOW_REFINE, "sweep", PIXEL_WORKGROUP, [U, R, R, W]
 );
 kernel!(
+    /// Pass 7 of a level of at most [`SMALL_LEVEL_PIXELS`]: the whole
+    /// refinement in one workgroup.
+    REFINE_LEVEL_KERNEL, FLOW_REFINE, "refine_level", [256, 1, 1], [U, R, R, W, W, W]
+);
+kernel!(
     /// Pass 8: per analysis cell, the blend weight from the flow's spread.
     SPREAD_KERNEL, FLOW_OUTPUT, "spread", PIXEL_WORKGROUP, [U, R, W]
 );
@@ -329,6 +340,7 @@ struct Kernels {
     warp: Arc<Kernel>,
     weights: Arc<Kernel>,
     sweep: Arc<Kernel>,
+    refine_level: Arc<Kernel>,
     spread: Arc<Kernel>,
     upsample_edge: Arc<Kernel>,
     occlusion: Arc<Kernel>,
@@ -348,6 +360,7 @@ impl Kernels {
             warp: ctx.kernel(&WARP_KERNEL, &[])?,
             weights: ctx.kernel(&WEIGHTS_KERNEL, &[])?,
             sweep: ctx.kernel(&SWEEP_KERNEL, &[])?,
+            refine_level: ctx.kernel(&REFINE_LEVEL_KERNEL, &[])?,
             spread: ctx.kernel(&SPREAD_KERNEL, &[])?,
             upsample_edge: ctx.kernel(&UPSAMPLE_EDGE_KERNEL, &[])?,
             occlusion: ctx.kernel(&OCCLUSION_KERNEL, &[])?,
@@ -482,6 +495,12 @@ impl Plan {
             let main = GpuFlowParams {
                 nx: nx as u32,
                 ny: ny as u32,
+                outer: if l == 0 {
+                    params.finest_refine_iterations
+                } else {
+                    params.refine_iterations
+                },
+                inner: params.sor_iterations,
                 ..base.sized(w, h).source(finer.0, finer.1)
             };
             let up = match sizes.get(l + 1) {
@@ -537,11 +556,7 @@ fn buffer(frame: &mut Frame<'_>, count: u32, bytes: u64, what: &str) -> Result<A
 /// Passes 1–3 for one frame.
 fn prepare(frame: &mut Frame<'_>, k: &Kernels, plan: &Plan, image: &GpuImage) -> Result<Pyramid> {
     let (w, h) = (plan.width, plan.height);
-    let linear = image
-        .header()
-        .metadata
-        .format
-        .is_some_and(|f| f.is_float());
+    let linear = image.header().metadata.format.is_some_and(|f| f.is_float());
     let luma_uniform = frame.uniform(&GpuFlowParams {
         linear: linear as u32,
         ..GpuFlowParams::new(&plan.params).sized(w, h)
@@ -653,7 +668,16 @@ fn direction(
         } else {
             params.refine_iterations
         };
-        if outer > 0 {
+        if outer > 0 && w * h <= SMALL_LEVEL_PIXELS {
+            let coeff = buffer(frame, w * h, VEC4, "flow refinement terms")?;
+            let robust = buffer(frame, w * h, VEC2, "flow robust weights")?;
+            batch.run(
+                frame,
+                &k.refine_level,
+                &[&lv.main, la, lb, &dense, &coeff, &robust],
+                [1, 1, 1],
+            )?;
+        } else if outer > 0 {
             let coeff = buffer(frame, w * h, VEC4, "flow refinement terms")?;
             batch.run(frame, &k.warp, &[&lv.main, la, lb, &dense, &coeff], g)?;
             let robust = buffer(frame, w * h, VEC2, "flow robust weights")?;
@@ -930,7 +954,9 @@ pub fn trace_flow_one_way(
     check((a.width(), a.height()), (b.width(), b.height()), params)?;
     let (w, h) = (a.width(), a.height());
     if w == 0 || h == 0 {
-        return Err(morph_core::Error::parameter("flow trace frame size", "0", "at least 1×1").into());
+        return Err(
+            morph_core::Error::parameter("flow trace frame size", "0", "at least 1×1").into(),
+        );
     }
     let mut frame = ctx.frame("flow trace")?;
     let ga = frame.upload(a)?;
@@ -966,7 +992,14 @@ pub fn trace_flow_one_way(
         let lv = &plan.levels[l];
         let (lw, lh) = (lv.width, lv.height);
         let n = (lw * lh) as usize;
-        let component = |c: usize| chunk[0][..4 * n].iter().skip(c).step_by(4).copied().collect();
+        let component = |c: usize| {
+            chunk[0][..4 * n]
+                .iter()
+                .skip(c)
+                .step_by(4)
+                .copied()
+                .collect()
+        };
         let patches = chunk[2][..2 * (lv.nx * lv.ny) as usize]
             .chunks_exact(2)
             .map(|v| [v[0], v[1]])

@@ -32,6 +32,7 @@ pub const KERNELS: &[&KernelSpec] = &[
     &flow::WARP_KERNEL,
     &flow::WEIGHTS_KERNEL,
     &flow::SWEEP_KERNEL,
+    &flow::REFINE_LEVEL_KERNEL,
     &flow::SPREAD_KERNEL,
     &flow::UPSAMPLE_EDGE_KERNEL,
     &flow::OCCLUSION_KERNEL,
