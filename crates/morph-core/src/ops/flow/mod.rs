@@ -143,7 +143,12 @@ pub mod spec {
     /// Patches per row and patch rows of pass 5's grid over a `width ×
     /// height` level (`patch_size` patches every `stride` pixels, the last
     /// column and row moved in to end at the edge).
-    pub fn patch_grid(width: usize, height: usize, patch_size: usize, stride: usize) -> (usize, usize) {
+    pub fn patch_grid(
+        width: usize,
+        height: usize,
+        patch_size: usize,
+        stride: usize,
+    ) -> (usize, usize) {
         let g = super::dis::PatchGrid::new(width, height, patch_size, stride);
         (g.nx, g.ny)
     }
