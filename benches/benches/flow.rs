@@ -19,11 +19,18 @@
 //! message otherwise. Full-resolution 4K on the CPU takes seconds per
 //! field: run that group on purpose (`-- flow/cpu/3840`).
 //!
-//! Recorded figures (median, ms per field):
+//! Recorded figures (criterion's median estimate, ms per field):
 //!
-//! | id | 2-core dev VM, shared, 2026-11-22 |
+//! | id | 2-core dev VM, 2026-11-22, load average ≈ 8 (shared) |
 //! |---|---|
-//! | cpu/1280x720/1/4 | see the bench's last run in the report |
+//! | cpu/1280x720/1/4 | 45 |
+//! | cpu/1280x720/1/2 | 181 |
+//! | cpu/1280x720/full | 629 |
+//!
+//! The VM's figures are inflated by the other jobs sharing its two cores
+//! (the estimator's own 1080p comparison in `morph_core::ops::flow` was
+//! taken on a quiet machine). No hardware GPU was at hand: the GPU rows
+//! are still to be recorded on one, with the device named.
 //!
 //! Run: `cargo bench -p morph-benches --bench flow`.
 

@@ -83,7 +83,7 @@ fn every_pass_matches_the_cpu_trace() {
 
 fn trace_case(quality: AnalysisQuality, levels: usize) {
     let Some(ctx) = ctx() else { return };
-    assert!(96 * 64 > flow::SMALL_LEVEL_PIXELS && 48 * 32 <= flow::SMALL_LEVEL_PIXELS);
+    const { assert!(96 * 64 > flow::SMALL_LEVEL_PIXELS && 48 * 32 <= flow::SMALL_LEVEL_PIXELS) };
     let pair = fixtures::translation_pair(96, 64, 2.3, -1.4);
     let params = FlowParams::with_quality(quality);
     let gpu = flow::trace_flow_one_way(&ctx, &pair.a, &pair.b, &params).unwrap();

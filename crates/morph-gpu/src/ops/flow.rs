@@ -12,11 +12,42 @@
 //! level: initial flow, inverse search with one invocation per patch,
 //! densification, the warp pass, then per fixed-point iteration a weights
 //! pass and red and black SOR sweeps; then the edge-aware upsampling and
-//! the occlusion check) is one compute dispatch into the same command
+//! the occlusion check) is a compute dispatch into the same command
 //! encoder, intermediates stay in pooled device buffers, and only the
-//! result is read back. Pipelines are created once per context (the
-//! pipeline cache); the level uniforms are written once per frame and
-//! shared by both directions.
+//! result is read back. Nothing is created per pass: pipelines come from
+//! the context's cache, the level uniforms are written once per frame and
+//! shared by both frames and directions, and each level's dispatches are
+//! recorded as one compute pass ([`Frame::dispatch_batch`]) whose SOR
+//! bind groups are made once and dispatched 2 × `sor_iterations` ×
+//! `refine_iterations` times.
+//!
+//! Work shapes: per-pixel kernels use 16 × 16 workgroups over the plane;
+//! the inverse search runs one invocation per patch in 8 × 8 workgroups
+//! that first stage their patches' template region (36 × 36 pixels of N,
+//! Nx, Ny for the default 8-pixel patches every 4 pixels; 15 KiB) in
+//! workgroup memory; the red and black sweeps launch one invocation per
+//! pixel of their colour. Levels of at most [`SMALL_LEVEL_PIXELS`] (the
+//! coarse end of the pyramid) are refined by a single workgroup looping
+//! over the level with storage barriers between passes, one dispatch
+//! instead of about 90.
+//!
+//! # Cost (1920×1080, quality 1/2, one field A → B)
+//! 7 levels from 960×540 down to 15×9 (60×34 and smaller refined by one
+//! workgroup). Counted from the code paths: 370 dispatches (44 for the two
+//! pyramids, 324 for the levels, 2 for the upsampling) in 10 compute
+//! passes, 85 bind groups, 25 uniform buffers. Recording
+//! (`flow_on_device`, before the single-workgroup levels removed 264 of
+//! the then 634 dispatches) took 0.35–0.7 ms of CPU on the 2-core
+//! development VM (lavapipe, release build).
+//!
+//! The expected bottleneck on a large GPU is not bandwidth (a level-0
+//! sweep touches about 13 MB, ~5 µs at 3 TB/s) but the chain of ~310
+//! dependent dispatches of levels 0–3, each followed by a barrier that
+//! drains the GPU, most of them too small to fill it (level 3 is 120×68):
+//! at 2–4 µs each that is 0.6–1.2 ms of the 3.3 ms budget of 300
+//! fields/s, before the inverse search (≈ 32 k patches × 7 evaluations ×
+//! 64 pixels at level 0) and the transfers (excluded by the `gpu-kernel`
+//! bench). Not measured on hardware yet: see `benches/benches/flow.rs`.
 //!
 //! # Entry points
 //! - [`flow`] / [`flow_one_way`]: images in, [`FlowResult`] / [`FlowField`]
