@@ -9,10 +9,11 @@
 //   upsample: 1 read coarse   array<vec2<f32>> (src_width × src_height)
 //             2 rw   out      array<vec2<f32>> (width × height)
 //   search:   1 read level0   array<vec4<f32>> (frame A's level: N, Nx, Ny, edge)
-//             2 read level1   array<vec4<f32>> (frame B's level)
+//             2 read image1   array<f32> (frame B's normalised luma N alone:
+//                    the bilinear taps of every evaluation read 4 bytes, not 16)
 //             3 read init     array<vec2<f32>> (initial flow)
 //             4 rw   patches  array<vec2<f32>> (nx × ny, row-major)
-//   densify:  1 read level0   2 read level1   3 read patches_in array<vec2<f32>>
+//   densify:  1 read level0   2 read image1   3 read patches_in array<vec2<f32>>
 //             4 rw   dense    array<vec2<f32>> (width × height)
 // Workgroup sizes: upsample and densify (16, 16), one invocation per pixel;
 // search (8, 8), one invocation per patch (x across nx, y across ny). The
@@ -30,7 +31,7 @@
 @group(0) @binding(2) var<storage, read_write> upsampled: array<vec2<f32>>;
 
 @group(0) @binding(1) var<storage, read> level0: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> level1: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> image1: array<f32>;
 @group(0) @binding(3) var<storage, read> init: array<vec2<f32>>;
 @group(0) @binding(4) var<storage, read_write> patches: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read> patches_in: array<vec2<f32>>;
@@ -67,7 +68,7 @@ fn origin(i: u32, len: u32) -> u32 {
 
 // Frame B's value at integer index (x, y), clamped to the edge.
 fn b_at(x: i32, y: i32) -> f32 {
-    return level1[clamp_index(y, params.height) * params.width + clamp_index(x, params.width)].x;
+    return image1[clamp_index(y, params.height) * params.width + clamp_index(x, params.width)];
 }
 
 // Result of one evaluation: the mean-normalised SSD and the Gauss-Newton

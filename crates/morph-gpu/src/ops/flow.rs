@@ -25,7 +25,8 @@
 //! the inverse search runs one invocation per patch in 8 × 8 workgroups
 //! that first stage their patches' template region (36 × 36 pixels of N,
 //! Nx, Ny for the default 8-pixel patches every 4 pixels; 15 KiB) in
-//! workgroup memory; the red and black sweeps launch one invocation per
+//! workgroup memory, and samples the second frame from a plain f32 plane
+//! of its normalised luma (4 bytes a tap); the red and black sweeps launch one invocation per
 //! pixel of their colour. Levels of at most [`SMALL_LEVEL_PIXELS`] (the
 //! coarse end of the pyramid) are refined by a single workgroup looping
 //! over the level with storage barriers between passes, one dispatch
@@ -577,6 +578,9 @@ struct Pyramid {
     analysis: Arc<GpuBuffer>,
     /// Pass 3: per level, (N, Nx, Ny, edge) per pixel.
     levels: Vec<Arc<GpuBuffer>>,
+    /// Pass 3: per level, N alone (what the search and densification
+    /// sample in the second frame).
+    normalized: Vec<Arc<GpuBuffer>>,
 }
 
 /// A device buffer for `count` elements of `bytes` each.
@@ -614,6 +618,7 @@ fn prepare(frame: &mut Frame<'_>, k: &Kernels, plan: &Plan, image: &GpuImage) ->
         out
     };
     let mut levels = Vec::with_capacity(plan.levels.len());
+    let mut normalized = Vec::with_capacity(plan.levels.len());
     let mut raw = Arc::clone(&analysis);
     for (l, lv) in plan.levels.iter().enumerate() {
         let (lw, lh) = (lv.width, lv.height);
@@ -629,12 +634,14 @@ fn prepare(frame: &mut Frame<'_>, k: &Kernels, plan: &Plan, image: &GpuImage) ->
         let level = buffer(frame, lw * lh, VEC4, "flow level")?;
         batch.run(frame, &k.gradients, &[&lv.main, &n, &e, &level], g)?;
         levels.push(level);
+        normalized.push(n);
     }
     batch.record(frame, "flow.pyramid")?;
     Ok(Pyramid {
         luma,
         analysis,
         levels,
+        normalized,
     })
 }
 
@@ -664,7 +671,7 @@ fn direction(
         let lv = &plan.levels[l];
         let (w, h) = (lv.width, lv.height);
         let g = grid(w, h, PIXEL_WORKGROUP);
-        let (la, lb) = (&a.levels[l], &b.levels[l]);
+        let (la, lb, nb) = (&a.levels[l], &b.levels[l], &b.normalized[l]);
         let init = buffer(frame, w * h, VEC2, "flow initial")?;
         let mut batch = Batch::default();
         match (&flow, &lv.up) {
@@ -675,11 +682,11 @@ fn direction(
         batch.run(
             frame,
             &k.search,
-            &[&lv.main, la, lb, &init, &patches],
+            &[&lv.main, la, nb, &init, &patches],
             grid(lv.nx, lv.ny, PATCH_WORKGROUP),
         )?;
         let dense = buffer(frame, w * h, VEC2, "flow field")?;
-        batch.run(frame, &k.densify, &[&lv.main, la, lb, &patches, &dense], g)?;
+        batch.run(frame, &k.densify, &[&lv.main, la, nb, &patches, &dense], g)?;
         let densified = if trace {
             batch.record(frame, "flow.search")?;
             let copy = buffer(frame, w * h, VEC2, "flow densified (trace)")?;
