@@ -387,3 +387,46 @@ fn other_patch_grids_match_the_cpu() {
         );
     }
 }
+
+#[test]
+fn non_finite_samples_give_zero_luma_like_on_the_cpu() {
+    let Some(ctx) = ctx() else { return };
+    let pair = fixtures::translation_pair(64, 48, 1.2, -0.6);
+    let (mut a, mut b) = (pair.a.clone(), pair.b.clone());
+    for (k, p) in a
+        .pixels_mut()
+        .iter_mut()
+        .enumerate()
+        .filter(|(k, _)| k % 97 == 0)
+    {
+        p[k % 3] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][k % 3];
+    }
+    b.pixels_mut()[100][1] = f32::NAN;
+    let params = FlowParams::default();
+    let gpu_trace = flow::trace_flow_one_way(&ctx, &a, &b, &params).unwrap();
+    let cpu_trace = cpu_trace(&a, &b, &params).unwrap();
+    assert!(gpu_trace.luma.iter().all(|v| v.is_finite()));
+    assert!(max_abs(&gpu_trace.luma, &cpu_trace.luma) <= PLANE_TOLERANCE);
+    let gpu = flow::flow(&ctx, &a, &b, &params).unwrap();
+    let cpu = estimate_flow(&a, &b, &params).unwrap();
+    let (mean, p99) = field_epd(&gpu.forward, &cpu.forward);
+    assert!(mean < FINAL_MEAN && p99 < FINAL_P99, "{mean} {p99}");
+}
+
+#[test]
+fn range_compressed_luma_of_linear_float_matches_the_cpu() {
+    let Some(ctx) = ctx() else { return };
+    // Scene-linear F32 with highlights near 8: the GPU's pow/log against
+    // the CPU's (lavapipe: within a few ulps).
+    let pair = FlowCase::LinearFloat.pair();
+    let params = FlowParams::default();
+    let gpu = flow::trace_flow_one_way(&ctx, &pair.a, &pair.b, &params).unwrap();
+    let cpu = cpu_trace(&pair.a, &pair.b, &params).unwrap();
+    let d = max_abs(&gpu.luma, &cpu.luma);
+    eprintln!("linear float luma: max |gpu - cpu| {d:e}");
+    assert!(d <= PLANE_TOLERANCE, "{d}");
+    assert!(
+        cpu.luma.iter().any(|v| *v > 1.5),
+        "the case has values above 1"
+    );
+}
