@@ -8,16 +8,17 @@
 //! - `flow/gpu-kernel/..` — `flow_on_device` on frames kept on the device
 //!   (one frame, submit, wait; no transfers): the per-field cost when a
 //!   sequence keeps its frames on the device;
-//! - `flow/gpu-timestamp/..` — the sum of the passes' device times from
-//!   timestamp queries, where the adapter has them (the first 256 passes
-//!   of a frame are timed, see `morph_gpu::frame::MAX_TIMED_PASSES`; a
-//!   1080p field at 1/2 has about 600, so this is a lower bound there).
+//! - `flow/gpu-timestamp/..` — the sum of the compute passes' device
+//!   times from timestamp queries, where the adapter has them (a field is
+//!   about 10 passes, one per pyramid, per level and for the upsampling,
+//!   so every dispatch is covered; the gaps between passes are not).
 //!
 //! The pairs are `fixtures::translation_pair` (a photo moved by (6.3, −3.7)
 //! px). The GPU groups run only on a hardware adapter (software adapters
 //! such as lavapipe give meaningless figures) and are skipped with a
-//! message otherwise. Full-resolution 4K on the CPU takes seconds per
-//! field: run that group on purpose (`-- flow/cpu/3840`).
+//! message otherwise. Full-resolution 4K on the CPU has 9× the pixels of
+//! 720p (629 ms below), so expect seconds per field: filter the run (e.g.
+//! `-- flow/cpu/1280x720`) when that is not what you are after.
 //!
 //! Recorded figures (criterion's median estimate, ms per field):
 //!
