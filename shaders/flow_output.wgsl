@@ -12,7 +12,9 @@
 //              3 read guide_lo array<f32> (analysis luma)  4 read guide_hi array<f32> (full luma)
 //              5 rw   full array<vec2<f32>> (width × height, vectors × factor)
 //   occlusion: 1 read fwd array<vec2<f32>>  2 read bwd array<vec2<f32>>
-//              3 rw   occ array<f32> (0 visible ..= 1 occluded), all width × height
+//              3 rw   occ array<f32> (0 visible ..= 1 occluded)
+//              4 rw   packed array<vec4<f32>> ((u, v, occlusion, 0) of `fwd`: the
+//                     layout the frame-interpolation kernels read), all width × height
 // Workgroup size (16, 16), one invocation per output pixel (spread: per
 // analysis pixel, over src_width × src_height).
 
@@ -31,6 +33,7 @@
 @group(0) @binding(1) var<storage, read> fwd: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> bwd: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> occ: array<f32>;
+@group(0) @binding(4) var<storage, read_write> packed: array<vec4<f32>>;
 
 // β of the cell at (i, j): how far its four vectors spread from their mean.
 @compute @workgroup_size(16, 16)
@@ -126,6 +129,7 @@ fn occlusion(@builtin(global_invocation_id) id: vec3<u32>) {
     let py = f32(id.y) + f.y;
     if !(px >= -0.5 && py >= -0.5 && px < f32(w) - 0.5 && py < f32(h) - 0.5) {
         occ[i] = 1.0;
+        packed[i] = vec4<f32>(f, 1.0, 0.0);
         return;
     }
     let tx = taps(px, w);
@@ -138,5 +142,7 @@ fn occlusion(@builtin(global_invocation_id) id: vec3<u32>) {
     let e = sqrt(ex * ex + ey * ey);
     let mag = sqrt(f.x * f.x + f.y * f.y) + sqrt(b.x * b.x + b.y * b.y);
     let tol = params.cons_abs + params.cons_rel * mag;
-    occ[i] = clamp((e - tol) / tol, 0.0, 1.0);
+    let o = clamp((e - tol) / tol, 0.0, 1.0);
+    occ[i] = o;
+    packed[i] = vec4<f32>(f, o, 0.0);
 }

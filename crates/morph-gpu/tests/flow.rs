@@ -354,12 +354,32 @@ fn device_entry_point_keeps_the_vectors_on_the_device() {
     let r = flow_on_device(&mut frame, &a, &b, &params, FlowDirections::Both).unwrap();
     assert_eq!((r.width, r.height), (64, 48));
     let back = r.backward.as_ref().unwrap();
-    let data = frame.read_buffers(&[&r.forward, back]).unwrap();
+    let (pf, pb) = (
+        r.pair_forward.as_ref().unwrap(),
+        r.pair_backward.as_ref().unwrap(),
+    );
+    let data = frame.read_buffers(&[&r.forward, back, pf, pb]).unwrap();
     let whole = flow::flow(&ctx, &pair.a, &pair.b, &params).unwrap();
     let flat = |f: &FlowField| f.vectors().iter().flatten().copied().collect::<Vec<f32>>();
     // Same kernels on the same data: identical bits.
     assert_eq!(data[0][..64 * 48 * 2], flat(&whole.forward)[..]);
     assert_eq!(data[1][..64 * 48 * 2], flat(&whole.backward)[..]);
+    // The packed (u, v, occlusion, 0) buffers the interpolation reads.
+    let packed = |f: &FlowField, o: &[f32]| -> Vec<f32> {
+        f.vectors()
+            .iter()
+            .zip(o)
+            .flat_map(|(v, &o)| [v[0], v[1], o, 0.0])
+            .collect()
+    };
+    assert_eq!(
+        data[2][..64 * 48 * 4],
+        packed(&whole.forward, &whole.occlusion_forward)[..]
+    );
+    assert_eq!(
+        data[3][..64 * 48 * 4],
+        packed(&whole.backward, &whole.occlusion_backward)[..]
+    );
 }
 
 #[test]

@@ -55,7 +55,8 @@
 //!   out, like the CPU's `estimate_flow` / `estimate_flow_one_way`;
 //! - [`flow_on_device`]: records the estimator into an existing frame on
 //!   images already on the device and returns the vectors (and occlusion)
-//!   as device buffers ([`GpuFlow`]), so a later op in the same frame (frame
+//!   as device buffers ([`GpuFlow`]: vectors, occlusion, and both packed
+//!   as `(u, v, occlusion, 0)`), so a later op in the same frame (frame
 //!   interpolation, motion blur) can warp with them without a read-back;
 //! - [`trace_flow_one_way`]: every pass's output read back, in the shape of
 //!   the CPU's [`morph_core::ops::flow::trace_flow_one_way`], for
@@ -356,7 +357,7 @@ kernel!(
 );
 kernel!(
     /// Pass 9: occlusion from forward–backward consistency.
-    OCCLUSION_KERNEL, FLOW_OUTPUT, "occlusion", PIXEL_WORKGROUP, [U, R, R, W]
+    OCCLUSION_KERNEL, FLOW_OUTPUT, "occlusion", PIXEL_WORKGROUP, [U, R, R, W, W]
 );
 
 /// The compiled kernels of one call (looked up once in the pipeline cache).
@@ -787,22 +788,24 @@ fn to_full(
     Ok(out)
 }
 
-/// Pass 9: occlusion of the frame `forward` starts from.
+/// Pass 9: occlusion of the frame `forward` starts from, alone and packed
+/// with the vectors as `(u, v, occlusion, 0)`.
 fn occlusion(
     frame: &mut Frame<'_>,
     k: &Kernels,
     plan: &Plan,
     forward: &Arc<GpuBuffer>,
     backward: &Arc<GpuBuffer>,
-) -> Result<Arc<GpuBuffer>> {
+) -> Result<(Arc<GpuBuffer>, Arc<GpuBuffer>)> {
     let (w, h) = (plan.width, plan.height);
     let out = buffer(frame, w * h, F32, "flow occlusion")?;
+    let packed = buffer(frame, w * h, VEC4, "flow vectors with occlusion")?;
     frame.dispatch(
         &k.occlusion,
-        &[&plan.full, forward, backward, &out],
+        &[&plan.full, forward, backward, &out, &packed],
         grid(w, h, PIXEL_WORKGROUP),
     )?;
-    Ok(out)
+    Ok((out, packed))
 }
 
 /// Which directions [`flow_on_device`] computes.
@@ -833,6 +836,13 @@ pub struct GpuFlow {
     pub occlusion_forward: Option<Arc<GpuBuffer>>,
     /// Occlusion of B's pixels in A ([`FlowDirections::Both`] only).
     pub occlusion_backward: Option<Arc<GpuBuffer>>,
+    /// Per pixel of A, `(u, v, occlusion, 0)` of the A → B flow as
+    /// `array<vec4<f32>>` ([`FlowDirections::Both`] only): the layout the
+    /// frame-interpolation kernels read (`interpolate::GpuPairFlow::from_buffers`
+    /// takes this and [`GpuFlow::pair_backward`] as they are).
+    pub pair_forward: Option<Arc<GpuBuffer>>,
+    /// Per pixel of B, `(u, v, occlusion, 0)` of the B → A flow.
+    pub pair_backward: Option<Arc<GpuBuffer>>,
 }
 
 /// Checks the parameters and sizes like the CPU does.
@@ -862,8 +872,11 @@ fn check(a_size: (u32, u32), b_size: (u32, u32), params: &FlowParams) -> Result<
 ///
 /// This is the entry point for ops that use the vectors on the GPU (frame
 /// interpolation, motion blur): record the flow, then the op's own passes
-/// binding [`GpuFlow::forward`] / [`GpuFlow::backward`], into the same
-/// frame, and read back only the final image.
+/// binding [`GpuFlow::forward`] / [`GpuFlow::backward`] (vectors alone) or
+/// [`GpuFlow::pair_forward`] / [`GpuFlow::pair_backward`] (`(u, v,
+/// occlusion, 0)` per pixel, the frame interpolation's layout), into the
+/// same frame, and read back only the final image. For a sequence, upload
+/// each frame once and pass it as B of one pair and A of the next.
 ///
 /// # Errors
 /// [`crate::GpuError::Core`] for invalid parameters or frames of different
@@ -888,6 +901,8 @@ pub fn flow_on_device(
             backward: if both { Some(empty(frame)?) } else { None },
             occlusion_forward: if both { Some(empty(frame)?) } else { None },
             occlusion_backward: if both { Some(empty(frame)?) } else { None },
+            pair_forward: if both { Some(empty(frame)?) } else { None },
+            pair_backward: if both { Some(empty(frame)?) } else { None },
         });
     }
     let k = Kernels::get(frame.context())?;
@@ -904,12 +919,14 @@ pub fn flow_on_device(
             backward: None,
             occlusion_forward: None,
             occlusion_backward: None,
+            pair_forward: None,
+            pair_backward: None,
         });
     }
     let (lo, _) = direction(frame, &k, &plan, &pb, &pa, false)?;
     let backward = to_full(frame, &k, &plan, lo, &pb)?;
-    let occlusion_forward = occlusion(frame, &k, &plan, &forward, &backward)?;
-    let occlusion_backward = occlusion(frame, &k, &plan, &backward, &forward)?;
+    let (occlusion_forward, pair_forward) = occlusion(frame, &k, &plan, &forward, &backward)?;
+    let (occlusion_backward, pair_backward) = occlusion(frame, &k, &plan, &backward, &forward)?;
     Ok(GpuFlow {
         width: w,
         height: h,
@@ -917,6 +934,8 @@ pub fn flow_on_device(
         backward: Some(backward),
         occlusion_forward: Some(occlusion_forward),
         occlusion_backward: Some(occlusion_backward),
+        pair_forward: Some(pair_forward),
+        pair_backward: Some(pair_backward),
     })
 }
 
