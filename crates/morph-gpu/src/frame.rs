@@ -62,6 +62,18 @@ pub struct PassTiming {
     pub duration: Duration,
 }
 
+/// One dispatch of [`Frame::dispatch_batch`]: a kernel, its group 0 (from
+/// [`Frame::bind_group`]) and the grid of workgroups.
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatch<'a> {
+    /// The compiled kernel.
+    pub kernel: &'a Kernel,
+    /// Its bindings.
+    pub bind_group: &'a wgpu::BindGroup,
+    /// Workgroups in x, y, z.
+    pub grid: [u32; 3],
+}
+
 /// Timestamp queries of a timed frame.
 struct Timing {
     query_set: wgpu::QuerySet,
@@ -239,6 +251,30 @@ impl<'ctx> Frame<'ctx> {
         bindings: &[&Arc<GpuBuffer>],
         grid: [u32; 3],
     ) -> Result<()> {
+        let bind_group = self.bind_group(kernel, bindings)?;
+        self.dispatch_batch(
+            kernel.spec().label,
+            &[Dispatch {
+                kernel,
+                bind_group: &bind_group,
+                grid,
+            }],
+        )
+    }
+
+    /// Group 0 of `kernel` over `bindings` (binding `i` = `bindings[i]`,
+    /// whole buffers), for [`Frame::dispatch_batch`]: an iterative op binds
+    /// once and dispatches the same bind group many times. The buffers are
+    /// kept until the frame completes.
+    ///
+    /// # Errors
+    /// [`GpuError::Validation`] if the bindings do not match the kernel's
+    /// spec.
+    pub fn bind_group(
+        &mut self,
+        kernel: &Kernel,
+        bindings: &[&Arc<GpuBuffer>],
+    ) -> Result<wgpu::BindGroup> {
         let spec = kernel.spec();
         if bindings.len() != spec.bindings.len() {
             return Err(GpuError::Validation {
@@ -248,16 +284,6 @@ impl<'ctx> Frame<'ctx> {
                     bindings.len(),
                     spec.bindings.len()
                 ),
-            });
-        }
-        let max = self.ctx.limits().max_compute_workgroups_per_dimension;
-        if let Some(&n) = grid.iter().find(|&&n| n > max) {
-            return Err(GpuError::Limits {
-                what: format!("{} dispatch of {grid:?} workgroups", spec.label),
-                needed: n as u64,
-                limit: max as u64,
-                limit_name: "max_compute_workgroups_per_dimension",
-                adapter: self.ctx.adapter_info().name.clone(),
             });
         }
         let entries: Vec<wgpu::BindGroupEntry<'_>> = bindings
@@ -281,31 +307,66 @@ impl<'ctx> Frame<'ctx> {
                 entries: &entries,
             });
         scopes.check()?;
-        {
-            let timestamp_writes = match &mut self.timing {
-                Some(t) if (t.labels.len() as u32) < MAX_TIMED_PASSES => {
-                    let first = 2 * t.labels.len() as u32;
-                    t.labels.push(spec.label);
-                    Some(wgpu::ComputePassTimestampWrites {
-                        query_set: &t.query_set,
-                        beginning_of_pass_write_index: Some(first),
-                        end_of_pass_write_index: Some(first + 1),
-                    })
-                }
-                _ => None,
-            };
-            let mut pass = self
-                .encoder
-                .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some(spec.label),
-                    timestamp_writes,
-                });
-            pass.set_pipeline(kernel.pipeline());
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
-        }
         for b in bindings {
             self.keep(b);
+        }
+        Ok(bind_group)
+    }
+
+    /// Records `dispatches` in order into one compute pass (timed as one
+    /// pass named `label` under [`Frame::enable_timing`]). Each dispatch
+    /// sees the storage writes of the ones before it (WebGPU makes every
+    /// dispatch its own usage scope; wgpu inserts the barriers), so a
+    /// multi-pass op saves the per-pass overhead without changing results.
+    ///
+    /// # Errors
+    /// [`GpuError::Limits`] if a grid exceeds the device's.
+    pub fn dispatch_batch(
+        &mut self,
+        label: &'static str,
+        dispatches: &[Dispatch<'_>],
+    ) -> Result<()> {
+        let max = self.ctx.limits().max_compute_workgroups_per_dimension;
+        for d in dispatches {
+            if let Some(&n) = d.grid.iter().find(|&&n| n > max) {
+                return Err(GpuError::Limits {
+                    what: format!(
+                        "{} dispatch of {:?} workgroups",
+                        d.kernel.spec().label,
+                        d.grid
+                    ),
+                    needed: n as u64,
+                    limit: max as u64,
+                    limit_name: "max_compute_workgroups_per_dimension",
+                    adapter: self.ctx.adapter_info().name.clone(),
+                });
+            }
+        }
+        if dispatches.is_empty() {
+            return Ok(());
+        }
+        let timestamp_writes = match &mut self.timing {
+            Some(t) if (t.labels.len() as u32) < MAX_TIMED_PASSES => {
+                let first = 2 * t.labels.len() as u32;
+                t.labels.push(label);
+                Some(wgpu::ComputePassTimestampWrites {
+                    query_set: &t.query_set,
+                    beginning_of_pass_write_index: Some(first),
+                    end_of_pass_write_index: Some(first + 1),
+                })
+            }
+            _ => None,
+        };
+        let mut pass = self
+            .encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes,
+            });
+        for d in dispatches {
+            pass.set_pipeline(d.kernel.pipeline());
+            pass.set_bind_group(0, d.bind_group, &[]);
+            pass.dispatch_workgroups(d.grid[0], d.grid[1], d.grid[2]);
         }
         Ok(())
     }
@@ -490,6 +551,68 @@ impl<'ctx> Frame<'ctx> {
                     })
                     .collect();
                 image.header.to_image(pixels, planes)
+            })
+            .collect();
+        drop(view);
+        staging.buffer().unmap();
+        Ok(out)
+    }
+
+    /// Submits the frame, waits, and reads whole buffers back as f32 samples
+    /// (one staging buffer, one map), for results that are not images: flow
+    /// vectors, occlusion planes, per-pass traces. Each vector has the
+    /// buffer's [`GpuBuffer::size`] / 4 samples (pooled sizes are rounded up
+    /// to 4 bytes, so callers truncate to what they wrote).
+    ///
+    /// # Errors
+    /// Any error the frame's work raised; nothing is returned then.
+    pub fn read_buffers(mut self, buffers: &[&Arc<GpuBuffer>]) -> Result<Vec<Vec<f32>>> {
+        let total: u64 = buffers.iter().map(|b| b.size()).sum();
+        let staging = self.buffer(
+            total,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            &format!("read-back of frame {}", self.label),
+        )?;
+        let mut offset = 0;
+        for buffer in buffers {
+            self.encoder.copy_buffer_to_buffer(
+                buffer.buffer(),
+                0,
+                staging.buffer(),
+                offset,
+                buffer.size(),
+            );
+            offset += buffer.size();
+            self.keep.push(Arc::clone(buffer));
+        }
+        let view = match self.submit_and_wait(Some(&staging)) {
+            Ok(()) => staging
+                .buffer()
+                .get_mapped_range(..)
+                .map_err(|e| GpuError::Readback {
+                    what: "read-back".to_owned(),
+                    message: e.to_string(),
+                }),
+            Err(e) => Err(e),
+        };
+        let view = match view {
+            Ok(view) => view,
+            Err(e) => {
+                staging.discard();
+                return Err(e);
+            }
+        };
+        let bytes: &[u8] = &view;
+        let mut offset = 0usize;
+        let out = buffers
+            .iter()
+            .map(|b| {
+                let n = b.size() as usize;
+                let mut samples = vec![0.0f32; n / 4];
+                bytemuck::cast_slice_mut::<f32, u8>(&mut samples)
+                    .copy_from_slice(&bytes[offset..offset + n]);
+                offset += n;
+                samples
             })
             .collect();
         drop(view);

@@ -71,7 +71,7 @@ pub mod shaders;
 
 pub use context::{AdapterSummary, GpuContext, Preference};
 pub use error::{GpuError, Result};
-pub use frame::{Frame, PassTiming};
+pub use frame::{Dispatch, Frame, PassTiming};
 pub use image::{GpuImage, ImageHeader};
 pub use pipeline::{BindingKind, Kernel, KernelSpec};
 pub use pool::GpuBuffer;

@@ -61,4 +61,8 @@ pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
     crate::ops::blur::UNIFORM_LAYOUT,
     crate::ops::frequency::UNIFORM_LAYOUT,
     crate::ops::interpolate::UNIFORM_LAYOUT,
+    crate::ops::flow::PYRAMID_UNIFORM_LAYOUT,
+    crate::ops::flow::SEARCH_UNIFORM_LAYOUT,
+    crate::ops::flow::REFINE_UNIFORM_LAYOUT,
+    crate::ops::flow::OUTPUT_UNIFORM_LAYOUT,
 ];

@@ -3,6 +3,7 @@
 
 pub mod blur;
 pub mod clamp;
+pub mod flow;
 pub mod frequency;
 pub mod interpolate;
 pub mod stmap;
@@ -29,4 +30,19 @@ pub const KERNELS: &[&KernelSpec] = &[
     &interpolate::COMPOSE_RGBA_KERNEL,
     &interpolate::COMPOSE_PLANE_KERNEL,
     &interpolate::EXPORT_KERNEL,
+    &flow::LUMA_KERNEL,
+    &flow::DOWNSCALE_KERNEL,
+    &flow::HALVE_KERNEL,
+    &flow::NORMALIZE_KERNEL,
+    &flow::GRADIENTS_KERNEL,
+    &flow::UPSAMPLE_KERNEL,
+    &flow::SEARCH_KERNEL,
+    &flow::DENSIFY_KERNEL,
+    &flow::WARP_KERNEL,
+    &flow::WEIGHTS_KERNEL,
+    &flow::SWEEP_KERNEL,
+    &flow::REFINE_LEVEL_KERNEL,
+    &flow::SPREAD_KERNEL,
+    &flow::UPSAMPLE_EDGE_KERNEL,
+    &flow::OCCLUSION_KERNEL,
 ];

@@ -10,9 +10,9 @@ use super::plane::sample_vec2;
 use crate::flow::FlowField;
 
 /// Absolute part of the consistency tolerance, in full-resolution pixels.
-pub(crate) const CONSISTENCY_ABS: f32 = 0.5;
+pub const CONSISTENCY_ABS: f32 = 0.5;
 /// Relative part of the tolerance, per pixel of motion.
-pub(crate) const CONSISTENCY_REL: f32 = 0.05;
+pub const CONSISTENCY_REL: f32 = 0.05;
 
 /// Occlusion of every pixel of the frame `forward` starts from, 0 (visible)
 /// ..= 1 (occluded).

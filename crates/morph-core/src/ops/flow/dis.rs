@@ -23,7 +23,7 @@ pub(crate) const MAX_PATCH: usize = 16;
 /// Tikhonov term added to the diagonal of each patch's Hessian, per pixel of
 /// the patch (in normalised-luma² per px²): keeps a textureless patch from
 /// taking huge steps; it then stays where it started.
-const HESSIAN_REGULARIZATION: f32 = 1e-3;
+pub const HESSIAN_REGULARIZATION: f32 = 1e-3;
 
 /// The grid of patches of one level: `nx × ny` patches of `patch × patch`
 /// pixels, one every `stride` pixels; the last column and row are moved in

@@ -22,15 +22,15 @@ use super::plane::Plane;
 use crate::image::Image;
 
 /// Rec. 709 luma weights.
-const LUMA_WEIGHTS: [f32; 3] = [0.2126, 0.7152, 0.0722];
+pub const LUMA_WEIGHTS: [f32; 3] = [0.2126, 0.7152, 0.0722];
 
 /// Lowest scene-linear value kept on the curve's linear toe; anything more
 /// negative is held there, so a stray −1000 cannot swamp a neighbourhood.
-const LINEAR_FLOOR: f32 = -0.01;
+pub const LINEAR_FLOOR: f32 = -0.01;
 
 /// Slope of the logarithmic shoulder per natural-log unit: the slope of the
 /// sRGB curve at 1.0 (`1.055 / 2.4`), so the two pieces join smoothly.
-const SHOULDER_SLOPE: f32 = 1.055 / 2.4;
+pub const SHOULDER_SLOPE: f32 = 1.055 / 2.4;
 
 /// Range compression of one scene-linear value:
 /// `12.92·max(v, −0.01)` below 0.0031308, `1.055·v^(1/2.4) − 0.055` up to 1,

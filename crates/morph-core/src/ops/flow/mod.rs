@@ -121,6 +121,39 @@ mod tests;
 
 pub use luma::range_compressed_luma;
 
+/// The constants and sizes of the passes, public so that a port (the GPU
+/// twin in `morph-gpu`) uses exactly the same numbers and grids as this
+/// reference. Each item is documented where it is defined.
+pub mod spec {
+    pub use super::consistency::{CONSISTENCY_ABS, CONSISTENCY_REL};
+    pub use super::dis::HESSIAN_REGULARIZATION;
+    pub use super::luma::{LINEAR_FLOOR, LUMA_WEIGHTS, SHOULDER_SLOPE};
+    pub use super::pyramid::REDUCE_TAPS;
+    pub use super::upsample::{SIGMA_RANGE, SIGMA_SPACE, SPREAD_HIGH, SPREAD_LOW};
+    pub use super::variational::{DATA_EPSILON, OMEGA, SMOOTH_EPSILON};
+    pub use super::{DENSIFY_TAU, EDGE_SIGMA, NORMALIZE_EPSILON, NORMALIZE_RADIUS};
+
+    /// Pyramid levels over an analysis plane of `width × height` with
+    /// patches of `patch_size` (pass 3's rule: halve while the next level's
+    /// shorter side is at least the patch, at most 12 levels).
+    pub fn level_count(width: usize, height: usize, patch_size: usize) -> usize {
+        super::pyramid::level_count(width, height, patch_size)
+    }
+
+    /// Patches per row and patch rows of pass 5's grid over a `width ×
+    /// height` level (`patch_size` patches every `stride` pixels, the last
+    /// column and row moved in to end at the edge).
+    pub fn patch_grid(
+        width: usize,
+        height: usize,
+        patch_size: usize,
+        stride: usize,
+    ) -> (usize, usize) {
+        let g = super::dis::PatchGrid::new(width, height, patch_size, stride);
+        (g.nx, g.ny)
+    }
+}
+
 use crate::error::{Error, Result};
 use crate::flow::FlowField;
 use crate::image::Image;

@@ -59,7 +59,7 @@ pub(crate) fn level_count(width: usize, height: usize, min_side: usize) -> usize
 }
 
 /// Binomial kernel `[1, 3, 3, 1] / 8` of the 2× reduction.
-const REDUCE_TAPS: [f32; 4] = [0.125, 0.375, 0.375, 0.125];
+pub const REDUCE_TAPS: [f32; 4] = [0.125, 0.375, 0.375, 0.125];
 
 /// Halves a plane: output `ceil(w/2) × ceil(h/2)`, output pixel `i` centred
 /// between input pixels `2i` and `2i + 1`, filtered with `[1 3 3 1]/8` over

@@ -11,14 +11,14 @@ use crate::flow::FlowField;
 
 /// Flow spread (analysis pixels) below which the upsampled vector is plain
 /// bilinear: smooth motion (pans, zooms, rotations) stays exact.
-const SPREAD_LOW: f32 = 0.25;
+pub const SPREAD_LOW: f32 = 0.25;
 /// Flow spread (analysis pixels) at and above which the joint bilateral
 /// estimate is used alone.
-const SPREAD_HIGH: f32 = 1.0;
+pub const SPREAD_HIGH: f32 = 1.0;
 /// Spatial σ of the joint bilateral weights, in analysis pixels.
-const SIGMA_SPACE: f32 = 1.0;
+pub const SIGMA_SPACE: f32 = 1.0;
 /// Range σ of the joint bilateral weights, in range-compressed luma.
-const SIGMA_RANGE: f32 = 0.05;
+pub const SIGMA_RANGE: f32 = 0.05;
 
 /// Bilinear upsampling of a flow field to `width × height` with vectors
 /// multiplied by `scale`: output pixel `(x, y)` samples the input at

@@ -30,12 +30,12 @@ use super::pyramid::Level;
 use crate::flow::FlowField;
 
 /// Charbonnier ε of the data term (normalised-luma units).
-pub(crate) const DATA_EPSILON: f32 = 0.05;
+pub const DATA_EPSILON: f32 = 0.05;
 /// Charbonnier ε of the smoothness term (px/px). Much smaller flow
 /// gradients count as flat; much larger ones as a motion edge.
-pub(crate) const SMOOTH_EPSILON: f32 = 0.05;
+pub const SMOOTH_EPSILON: f32 = 0.05;
 /// Over-relaxation factor of the SOR sweeps.
-pub(crate) const OMEGA: f32 = 1.6;
+pub const OMEGA: f32 = 1.6;
 
 /// Weights of the refinement energy and its iteration counts.
 #[derive(Clone, Copy, Debug)]
