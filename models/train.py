@@ -26,12 +26,16 @@ never used.
 
 Usage:
     pip install torch onnx onnxruntime==1.31.1 scikit-image numpy
-    python models/train.py                 # train (about 20 min on 2 shared cores), export, evaluate
-    python models/train.py --export-only   # re-export models/ifnet_lite.pt
+    python models/train.py                 # train (20-min cap), export, evaluate
+    python models/train.py --replay-lr models/train_log.lr   # the shipped run, exactly
+    python models/train.py --export-only   # re-export from models/ifnet_lite.pt
     python models/train.py --wrong-model   # only the tiny wrong-interface test model
 
-Everything is seeded (torch, numpy, data order); with the same torch version
-and thread count the run reproduces.
+Everything is seeded (torch, numpy, data order). Training stops at --iters or
+at the --max-minutes wall-time cap, whichever comes first, with the cosine
+schedule annealed either way; the per-iteration learning rates go to
+train_log.lr, and --replay-lr re-runs exactly those iterations, so a run cut
+by the time cap reproduces too (same torch version, one thread).
 """
 
 from __future__ import annotations
@@ -277,7 +281,9 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def seed_everything():
     torch.manual_seed(SEED)
     np.random.seed(SEED)
-    torch.set_num_threads(int(os.environ.get("MORPH_TRAIN_THREADS", "2")))
+    # One thread: on a small shared machine two threads spin-wait on each
+    # other and ran ~5x slower than one (measured here, 2 cores, loaded).
+    torch.set_num_threads(int(os.environ.get("MORPH_TRAIN_THREADS", "1")))
     torch.use_deterministic_algorithms(True)
 
 
