@@ -303,7 +303,11 @@ fn scene_linear_values_above_one_survive() {
     let mut a = shifted(64, 48, 0.0, 0.0);
     for (i, p) in a.pixels_mut().iter_mut().enumerate() {
         let (x, y) = (i % 64, i / 64);
-        let k = if (24..40).contains(&x) && (18..30).contains(&y) { 60.0 } else { 0.4 };
+        let k = if (24..40).contains(&x) && (18..30).contains(&y) {
+            60.0
+        } else {
+            0.4
+        };
         for v in &mut p[..3] {
             *v *= k;
         }
@@ -321,9 +325,17 @@ fn scene_linear_values_above_one_survive() {
         .collect();
     let worst = diffs.iter().copied().fold(0.0, f32::max);
     let mean = diffs.iter().sum::<f32>() / diffs.len() as f32;
-    eprintln!("highlight in {max_in}, out {max_out}; compressed difference mean {mean}, worst {worst}");
-    assert!(max_in > 20.0 && max_out > 0.9 * max_in, "in {max_in}, out {max_out}");
-    assert!(mean < LINEAR_MEAN_COMPRESSED_DIFF, "mean compressed difference {mean}");
+    eprintln!(
+        "highlight in {max_in}, out {max_out}; compressed difference mean {mean}, worst {worst}"
+    );
+    assert!(
+        max_in > 20.0 && max_out > 0.9 * max_in,
+        "in {max_in}, out {max_out}"
+    );
+    assert!(
+        mean < LINEAR_MEAN_COMPRESSED_DIFF,
+        "mean compressed difference {mean}"
+    );
 }
 
 #[test]
