@@ -126,16 +126,35 @@ pub(crate) fn cuda_available() -> bool {
     ort::ep::CUDA::is_available().unwrap_or(false)
 }
 
+/// The version in a library's file name (`libonnxruntime.so.1.31.1`,
+/// `libonnxruntime.1.31.1.dylib`), following symbolic links.
+fn version_from_path(path: &Path) -> Option<String> {
+    let real = std::fs::canonicalize(path).ok()?;
+    let name = real.file_name()?.to_string_lossy().into_owned();
+    let digits = name
+        .split(['.', '-'])
+        .skip_while(|part| part.parse::<u32>().is_err())
+        .take_while(|part| part.parse::<u32>().is_ok())
+        .collect::<Vec<_>>();
+    (digits.len() >= 2).then(|| digits.join("."))
+}
+
 /// One line about the runtime for `morph-render devices` / `info`: the
 /// library's path and build, and whether CUDA is offered. An error (with the
 /// fix) when no usable library is found.
 pub fn runtime_status() -> Result<String, MlError> {
     let rt = runtime()?;
-    let build = ort::info();
-    let version = build
-        .split(',')
-        .find_map(|part| part.trim().strip_prefix("git-branch=rel-"))
-        .unwrap_or("unknown version");
+    // ort has no public version call; the wheel's file name carries it
+    // (libonnxruntime.so.1.31.1), else name the build's commit.
+    let version = version_from_path(&rt.path).unwrap_or_else(|| {
+        ort::info()
+            .split(',')
+            .find_map(|part| part.trim().strip_prefix("git-commit-id="))
+            .map_or_else(
+                || "(version unknown)".to_owned(),
+                |c| format!("(commit {c})"),
+            )
+    });
     let cuda = if cuda_available() {
         "CUDA available"
     } else {
@@ -145,4 +164,23 @@ pub fn runtime_status() -> Result<String, MlError> {
         "ONNX Runtime {version} at {}; {cuda}",
         rt.path.display()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_comes_from_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, want) in [
+            ("libonnxruntime.so.1.31.1", Some("1.31.1")),
+            ("libonnxruntime.1.24.0.dylib", Some("1.24.0")),
+            ("libonnxruntime.so", None),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"").unwrap();
+            assert_eq!(version_from_path(&path).as_deref(), want, "{name}");
+        }
+    }
 }
