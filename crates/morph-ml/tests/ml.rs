@@ -143,7 +143,7 @@ fn shipped_model_runs_in_both_precisions_and_beats_a_blend() {
     eprintln!("fp16 vs fp32 {agree:.1} dB; vs truth: model {model:.1} dB, blend {plain:.1} dB");
     assert!(agree >= FP16_MIN_PSNR, "fp16 vs fp32 {agree:.1} dB");
     assert!(
-        model > plain + 3.0,
+        model > plain + MODEL_OVER_BLEND_DB,
         "model {model:.1} dB vs blend {plain:.1} dB"
     );
 }
