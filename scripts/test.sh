@@ -2,7 +2,9 @@
 # The whole test suite, set-up included: installs Mesa's lavapipe (software
 # Vulkan) when no Vulkan driver is present, so every GPU op's parity test
 # runs against its CPU twin with MORPH_REQUIRE_GPU=1 (a missing adapter is a
-# failure, not a skip). Then format, lints and every test in the workspace.
+# failure, not a skip), and ONNX Runtime for morph-ml's tests
+# (scripts/setup-onnxruntime.sh). Then format, lints and every test in the
+# workspace.
 #
 # Usage: bash scripts/test.sh            (CI runs exactly this)
 set -euo pipefail
@@ -15,6 +17,12 @@ if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 || ! ldconfig -p | grep -
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
 fi
+
+# ONNX Runtime for morph-ml (pip wheel into .onnxruntime/ on first use);
+# its tests then fail rather than skip when the runtime is missing.
+ORT_DYLIB_PATH="$(bash scripts/setup-onnxruntime.sh)"
+export ORT_DYLIB_PATH
+export MORPH_REQUIRE_ORT=1
 
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 export MORPH_REQUIRE_GPU=1
