@@ -14,6 +14,10 @@ pub enum EngineError {
     /// (`GPU` platform; `Auto` re-runs the frame on the CPU instead).
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    /// Machine Learning interpolation: the ONNX Runtime library, the model
+    /// or an inference failed.
+    #[error(transparent)]
+    Ml(#[from] morph_ml::MlError),
 }
 
 impl EngineError {

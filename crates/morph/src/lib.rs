@@ -38,7 +38,9 @@ pub use backend::{BackendKind, devices};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use morph_core::params::RenderingPlatform;
-pub use node::{MorphNode, Retimer, check_supported};
+/// Machine Learning interpolation (`morph-ml`): options and the model runner.
+pub use morph_ml as ml;
+pub use node::{MorphNode, Retimer, check_supported, default_engine_cache_dir, ml_options};
 
 /// The image model, parameters and CPU ops (`morph-core`).
 pub use morph_core as core;

@@ -9,20 +9,71 @@ use std::sync::Mutex;
 use morph_core::Image;
 use morph_core::error::Error as CoreError;
 use morph_core::ops::flow::FlowParams;
-use morph_core::ops::interpolate::{CutRule, Interpolated, PairMotion};
-use morph_core::params::{Interpolation, MorphParams};
+use morph_core::ops::interpolate::{CutRule, Interpolated, PairMotion, Source};
+use morph_core::params::{Interpolation, MorphParams, RenderingPlatform};
 use morph_core::timing::{MorphFrame, Retime, Sample, sample_at};
+
+use morph_ml::{MlInterpolator, MlOptions, Provider};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
 
-/// The motion of the last pair rendered, keyed by its frame numbers.
+/// How a node makes in-betweens: Motion Vectors with the motion of the
+/// last pair rendered (keyed by its frame numbers), or an ONNX model.
 #[derive(Default)]
-struct MotionCache {
+struct Renderer {
     last: Mutex<Option<((i64, i64), PairMotion)>>,
+    ml: Option<MlInterpolator>,
 }
 
-impl MotionCache {
+impl Renderer {
+    /// Motion Vectors, or the model `ml` asks for when `params` say Machine
+    /// Learning.
+    fn new(params: &MorphParams, ml: Option<MlOptions>) -> Result<Self, EngineError> {
+        let ml = match params.interpolation {
+            Interpolation::MotionVectors => None,
+            Interpolation::MachineLearning => {
+                let opts = ml.unwrap_or_else(|| ml_options(params));
+                Some(MlInterpolator::load(&opts)?)
+            }
+        };
+        Ok(Renderer {
+            last: Mutex::default(),
+            ml,
+        })
+    }
+
+    /// The in-between at `t`: the model's when there is one (the inputs
+    /// themselves at `t = 0` and `t = 1`; no vectors, so zero), else
+    /// [`Renderer::interpolate`].
+    fn render(
+        &self,
+        engine: &Engine,
+        key: (i64, i64),
+        (a, b): (&Image, &Image),
+        t: f32,
+        flow: &FlowParams,
+        cut_rule: CutRule,
+    ) -> Result<Interpolated, EngineError> {
+        let Some(ml) = &self.ml else {
+            return self.interpolate(engine, key, (a, b), t, flow, cut_rule);
+        };
+        morph_core::ops::interpolate::check_time(t)?;
+        let zeros = morph_core::FlowField::zeros(a.width(), a.height());
+        let (image, source) = if t == 0.0 {
+            (a.clone(), Source::A)
+        } else if t == 1.0 {
+            (b.clone(), Source::B)
+        } else {
+            (ml.interpolate(a, b, t)?, Source::Warped)
+        };
+        Ok(Interpolated {
+            image,
+            vectors: zeros,
+            source,
+        })
+    }
+
     /// Interpolates `a`/`b` (frames `key`) at `t`, computing their motion
     /// only if the last pair was another one. Exact times skip the flow.
     fn interpolate(
@@ -80,21 +131,48 @@ fn still_motion(a: &Image) -> Result<PairMotion, EngineError> {
     })
 }
 
+/// The ML options a node's attributes imply: the shipped model,
+/// `use_16_bit_fp`, the CUDA provider on the `GPU` platform (CPU otherwise,
+/// CUDA falling back to the CPU with a log line where the runtime lacks
+/// it), and with `ml_engine_cache` the cache directory
+/// [`default_engine_cache_dir`].
+pub fn ml_options(params: &MorphParams) -> MlOptions {
+    MlOptions {
+        fp16: params.use_16_bit_fp,
+        provider: match params.rendering_platform {
+            RenderingPlatform::Gpu => Provider::Cuda,
+            _ => Provider::Cpu,
+        },
+        engine_cache: params.ml_engine_cache.then(default_engine_cache_dir),
+        ..MlOptions::default()
+    }
+}
+
+/// Where the ML engine cache lives by default: `$MORPH_CACHE_DIR/ml`, else
+/// `$XDG_CACHE_HOME/morph/ml`, else `~/.cache/morph/ml`, else the system's
+/// temporary directory's `morph-ml-cache`.
+pub fn default_engine_cache_dir() -> std::path::PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(d) = env("MORPH_CACHE_DIR") {
+        return std::path::PathBuf::from(d).join("ml");
+    }
+    if let Some(d) = env("XDG_CACHE_HOME") {
+        return std::path::PathBuf::from(d).join("morph/ml");
+    }
+    if let Some(d) = env("HOME") {
+        return std::path::PathBuf::from(d).join(".cache/morph/ml");
+    }
+    std::env::temp_dir().join("morph-ml-cache")
+}
+
 /// Rejects the attributes whose machinery is not in this build, naming the
-/// attribute: Machine Learning and motion blur. [`MorphNode::new`] and
+/// attribute: motion blur. [`MorphNode::new`] and
 /// [`Retimer::new`] call it; callers driving [`Engine::interpolate`]
 /// directly from a [`MorphParams`] can too.
 ///
 /// # Errors
 /// [`CoreError::Parameter`] naming the attribute.
 pub fn check_supported(params: &MorphParams) -> Result<(), CoreError> {
-    if params.interpolation == Interpolation::MachineLearning {
-        return Err(CoreError::parameter(
-            "interpolation",
-            "Machine Learning",
-            "Motion Vectors (Machine Learning is not in this build yet)",
-        ));
-    }
     if params.motion_blur.is_some() {
         return Err(CoreError::parameter(
             "motion_blur",
@@ -135,22 +213,39 @@ pub struct MorphNode<'e> {
     clip: (i64, i64),
     flow: FlowParams,
     cut_rule: CutRule,
-    cache: MotionCache,
+    renderer: Renderer,
 }
 
 impl<'e> MorphNode<'e> {
     /// A node over a batch whose clips span `clip` (first, last frame).
+    /// With `interpolation = Machine Learning` the shipped model is loaded
+    /// with [`ml_options`]; [`MorphNode::with_ml`] takes other options.
     ///
     /// # Errors
-    /// Any attribute out of range (named, with the allowed range), or one
-    /// this build cannot render.
+    /// Any attribute out of range (named, with the allowed range), one
+    /// this build cannot render, or (ML) a missing runtime or model.
     pub fn new(
         engine: &'e Engine,
         params: MorphParams,
         clip: (i64, i64),
     ) -> Result<Self, EngineError> {
+        Self::with_ml(engine, params, clip, None)
+    }
+
+    /// [`MorphNode::new`] with explicit ML options (model, cache, precision;
+    /// used only with `interpolation = Machine Learning`).
+    ///
+    /// # Errors
+    /// As [`MorphNode::new`].
+    pub fn with_ml(
+        engine: &'e Engine,
+        params: MorphParams,
+        clip: (i64, i64),
+        ml: Option<MlOptions>,
+    ) -> Result<Self, EngineError> {
         params.validate(clip)?;
         check_supported(&params)?;
+        let renderer = Renderer::new(&params, ml)?;
         Ok(MorphNode {
             engine,
             flow: FlowParams::with_quality(params.motion_analysis_quality),
@@ -160,7 +255,7 @@ impl<'e> MorphNode<'e> {
             // whatever the flow finds, so "no correspondence" must not
             // turn the transition into a hard cut; it dissolves instead.
             cut_rule: CutRule::Dissolve,
-            cache: MotionCache::default(),
+            renderer,
         })
     }
 
@@ -189,7 +284,7 @@ impl<'e> MorphNode<'e> {
     /// Frames of different sizes; a GPU failure on the `GPU` platform.
     pub fn render(&self, frame: i64, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
         let plan = self.plan(frame);
-        self.cache.interpolate(
+        self.renderer.render(
             self.engine,
             (plan.a, plan.b),
             (a, b),
@@ -208,20 +303,36 @@ pub struct Retimer<'e> {
     times: Vec<f64>,
     flow: FlowParams,
     cut_rule: CutRule,
-    cache: MotionCache,
+    renderer: Renderer,
 }
 
 impl<'e> Retimer<'e> {
     /// A retime of the clip whose frames are `frames` (ascending; gaps are
-    /// spanned), with `params`' analysis quality.
+    /// spanned), with `params`' interpolation and analysis quality (ML: the
+    /// shipped model with [`ml_options`]).
     ///
     /// # Errors
-    /// No frames, invalid retime settings, unsupported attributes.
+    /// No frames, invalid retime settings, unsupported attributes, (ML) a
+    /// missing runtime or model.
     pub fn new(
         engine: &'e Engine,
         params: &MorphParams,
         retime: Retime,
         frames: Vec<i64>,
+    ) -> Result<Self, EngineError> {
+        Self::with_ml(engine, params, retime, frames, None)
+    }
+
+    /// [`Retimer::new`] with explicit ML options.
+    ///
+    /// # Errors
+    /// As [`Retimer::new`].
+    pub fn with_ml(
+        engine: &'e Engine,
+        params: &MorphParams,
+        retime: Retime,
+        frames: Vec<i64>,
+        ml: Option<MlOptions>,
     ) -> Result<Self, EngineError> {
         check_supported(params)?;
         let (Some(&first), Some(&last)) = (frames.first(), frames.last()) else {
@@ -242,7 +353,7 @@ impl<'e> Retimer<'e> {
             times,
             flow: FlowParams::with_quality(params.motion_analysis_quality),
             cut_rule: CutRule::Nearest,
-            cache: MotionCache::default(),
+            renderer: Renderer::new(params, ml)?,
         })
     }
 
@@ -279,7 +390,7 @@ impl<'e> Retimer<'e> {
     /// Frames of different sizes; a GPU failure on the `GPU` platform.
     pub fn render(&self, k: usize, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
         let s = self.plan(k);
-        self.cache.interpolate(
+        self.renderer.render(
             self.engine,
             (s.a, s.b),
             (a, b),
@@ -310,11 +421,15 @@ mod tests {
             interpolation: Interpolation::MachineLearning,
             ..Default::default()
         };
-        let e = MorphNode::new(&engine, ml, (1, 10))
+        let missing = MlOptions {
+            model: "/nonexistent/model.onnx".into(),
+            ..ml_options(&ml)
+        };
+        let e = MorphNode::with_ml(&engine, ml, (1, 10), Some(missing))
             .err()
             .unwrap()
             .to_string();
-        assert!(e.contains("interpolation"), "{e}");
+        assert!(e.contains("/nonexistent/model.onnx"), "{e}");
         let blur = MorphParams {
             motion_blur: Some(MotionBlurParams::default()),
             ..Default::default()

@@ -59,9 +59,25 @@ fn node_params(opts: &InterpolationOpts) -> MorphParams {
         rendering_platform: super::platform(opts.platform),
         motion_analysis_quality: quality(opts.quality),
         use_16_bit_fp: opts.fp16,
-        ml_engine_cache: opts.engine_cache.is_some(),
+        ml_engine_cache: true,
         ..Default::default()
     }
+}
+
+/// The ML options of `--model`, `--fp16` and `--engine-cache` (None unless
+/// `--method ml`).
+fn ml_options(opts: &InterpolationOpts, params: &MorphParams) -> Option<morph::ml::MlOptions> {
+    if params.interpolation != Interpolation::MachineLearning {
+        return None;
+    }
+    let mut ml = morph::ml_options(params);
+    if let Some(model) = &opts.model {
+        ml.model = model.clone();
+    }
+    if let Some(dir) = &opts.engine_cache {
+        ml.engine_cache = Some(dir.clone());
+    }
+    Some(ml)
 }
 
 /// Reads a frame and refuses non-finite samples, naming file and pixel.
@@ -201,6 +217,10 @@ pub fn interpolate(global: &Global, args: &InterpolateArgs) -> Result<(), Failur
     morph::check_supported(&params)?;
     let flow = FlowParams::with_quality(params.motion_analysis_quality);
     let engine = Engine::new(params.rendering_platform)?;
+    let ml = match ml_options(&args.interp, &params) {
+        Some(opts) => Some(morph::ml::MlInterpolator::load(&opts)?),
+        None => None,
+    };
     let frames = [FrameSource {
         frame: 0,
         path: args.a.clone(),
@@ -217,13 +237,21 @@ pub fn interpolate(global: &Global, args: &InterpolateArgs) -> Result<(), Failur
             let (a, b) = (read_frame(&args.a)?, read_frame(&args.b)?);
             let read_ms = render::ms_since(t0);
             let t0 = Instant::now();
-            let motion = engine.pair_motion(&a, &b, &flow)?;
-            let result = engine.interpolate(&a, &b, &motion, args.time, rule)?;
+            let (image, source_kind) = match &ml {
+                Some(_) if args.time == 0.0 => (a, Source::A),
+                Some(_) if args.time == 1.0 => (b, Source::B),
+                Some(ml) => (ml.interpolate(&a, &b, args.time)?, Source::Warped),
+                None => {
+                    let motion = engine.pair_motion(&a, &b, &flow)?;
+                    let r = engine.interpolate(&a, &b, &motion, args.time, rule)?;
+                    (r.image, r.source)
+                }
+            };
             let compute_ms = render::ms_since(t0);
             print_compute(global, source.frame, compute_ms);
-            note_cut(global, source.frame, result.source, rule, args.time);
+            note_cut(global, source.frame, source_kind, rule, args.time);
             Ok(FrameOutput {
-                images: vec![(out.path(source.frame), result.image)],
+                images: vec![(out.path(source.frame), image)],
                 read_ms,
                 compute_ms,
             })
@@ -261,7 +289,8 @@ pub fn retime(global: &Global, args: &RetimeArgs) -> Result<(), Failure> {
     let (_, inputs, _) = render::plan_input(&args.input, &args.input_opts)?;
     let numbers: Vec<i64> = inputs.iter().map(|s| s.frame).collect();
     let engine = Engine::new(params.rendering_platform)?;
-    let retimer = Retimer::new(&engine, &params, retime, numbers)?.with_cut_rule(rule);
+    let ml = ml_options(&args.interp, &params);
+    let retimer = Retimer::with_ml(&engine, &params, retime, numbers, ml)?.with_cut_rule(rule);
     let start = args.start_frame.unwrap_or(inputs[0].frame);
     let out = render::plan_output(&args.output_opts.output, retimer.len())?;
     let write = render::write_options(&args.output_opts)?;
@@ -399,7 +428,8 @@ pub fn morph(global: &Global, args: &MorphArgs) -> Result<(), Failure> {
     }
     let rule = cut_rule(args.interp.cut_rule, CutRule::Dissolve);
     let engine = Engine::new(params.rendering_platform)?;
-    let node = MorphNode::new(&engine, params, clip)?.with_cut_rule(rule);
+    let ml = ml_options(&args.interp, &params);
+    let node = MorphNode::with_ml(&engine, params, clip, ml)?.with_cut_rule(rule);
     // Every input frame the render needs, resolved up front (missing,
     // corrupt or odd-sized frames stop it before anything is written).
     let policy = render::missing_policy(args.missing);
