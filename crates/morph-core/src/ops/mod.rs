@@ -6,4 +6,5 @@ pub mod blur;
 pub mod clamp;
 pub mod flow;
 pub mod frequency;
+pub mod motion_blur;
 pub mod stmap;
