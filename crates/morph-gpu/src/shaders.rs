@@ -60,4 +60,7 @@ pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
     crate::ops::stmap::PLANE_UNIFORM_LAYOUT,
     crate::ops::blur::UNIFORM_LAYOUT,
     crate::ops::frequency::UNIFORM_LAYOUT,
+    crate::ops::motion_blur::UNIFORM_LAYOUT,
+    crate::ops::motion_blur::PLANE_UNIFORM_LAYOUT,
+    crate::ops::motion_blur::TILES_UNIFORM_LAYOUT,
 ];

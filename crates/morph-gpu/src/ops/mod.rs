@@ -4,6 +4,7 @@
 pub mod blur;
 pub mod clamp;
 pub mod frequency;
+pub mod motion_blur;
 pub mod stmap;
 
 use crate::pipeline::KernelSpec;
@@ -20,4 +21,8 @@ pub const KERNELS: &[&KernelSpec] = &[
     &frequency::THREE_BANDS_KERNEL,
     &stmap::RGBA_KERNEL,
     &stmap::PLANE_KERNEL,
+    &motion_blur::TILES_KERNEL,
+    &motion_blur::NEIGHBOURS_KERNEL,
+    &motion_blur::RGBA_KERNEL,
+    &motion_blur::PLANE_KERNEL,
 ];
