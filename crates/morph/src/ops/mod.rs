@@ -5,4 +5,5 @@
 mod clamp;
 mod flow;
 mod frequency;
+mod motion_blur;
 mod stmap;
