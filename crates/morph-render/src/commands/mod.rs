@@ -5,6 +5,7 @@ mod devices;
 mod flow;
 mod frequency;
 mod info;
+mod motion_blur;
 mod stmap;
 
 use crate::Failure;
@@ -22,7 +23,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Morph(_) => not_yet("morph"),
         Command::Interpolate(_) => not_yet("interpolate"),
         Command::Flow(args) => flow::run(global, &args),
-        Command::MotionBlur(_) => not_yet("motion-blur"),
+        Command::MotionBlur(args) => motion_blur::run(global, &args),
         Command::Stmap(args) => stmap::run(global, &args),
         Command::Frequency(args) => frequency::run(global, &args),
         Command::FrequencyMerge(args) => frequency::merge(global, &args),
