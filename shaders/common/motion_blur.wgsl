@@ -100,20 +100,64 @@ fn sample_at(source: u32, p: vec2<f32>) -> vec4<f32> {
     return top + cy.f * (bottom - top);
 }
 
-// One tap's weighted reads (TapSample of the CPU).
-var<private> s_source: array<u32, 4>;
-var<private> s_pos: array<vec2<f32>, 4>;
-var<private> s_weight: array<f32, 4>;
+// One candidate of a tap (steps 1-2 of the CPU's `tap_samples`).
+struct Cand {
+    q: vec2<f32>,
+    conf: f32,
+    key: f32,
+    found: vec2<f32>,
+}
 
-// TapContext::tap_samples: fills s_* and returns how many are used.
-fn tap_samples(x: u32, y: u32, t: f32) -> u32 {
+// Key of a dropped (duplicate) candidate: sorts behind every real one and,
+// with confidence 0, contributes nothing (the CPU leaves it out).
+const NO_KEY: f32 = -3.4028235e38;
+
+fn no_candidate() -> Cand {
+    return Cand(vec2<f32>(0.0), 0.0, NO_KEY, vec2<f32>(0.0));
+}
+
+// Whether candidate velocities u and v land within MERGE_DISTANCE.
+fn merged(tau: f32, u: vec2<f32>, v: vec2<f32>) -> bool {
+    return tau * sqrt(len2(u - v)) < MERGE_DISTANCE;
+}
+
+// Landing point, consistency and key of candidate velocity u.
+fn candidate(fwd: bool, xf: f32, yf: f32, tau: f32, u: vec2<f32>, r: vec2<f32>, has_occlusion: bool) -> Cand {
+    let q = vec2<f32>(xf - tau * u.x, yf - tau * u.y);
+    let raw = vector_at(fwd, q.x, q.y);
+    let found = raw - r;
+    let d = found - u;
+    let error = tau * sqrt(len2(d));
+    let allowance = CONSISTENCY_PX + CONSISTENCY_REL * tau * sqrt(len2(u));
+    let confidence = clamp(2.0 - error / allowance, 0.0, 1.0);
+    var occluded = 0.0;
+    if has_occlusion {
+        occluded = occlusion_at(fwd, q.x, q.y);
+    }
+    let key = sqrt(len2(raw)) + VISIBLE_KEY * (1.0 - occluded);
+    return Cand(q, confidence, key, found);
+}
+
+// The tap being summed and what is still uncovered (front-to-back
+// compositing). Plain variables, no dynamically indexed arrays: those
+// become slow scratch memory on GPUs and on lavapipe.
+var<private> tap_sum: vec4<f32>;
+var<private> transmit: f32;
+
+fn composite(c: Cand) {
+    if c.conf > 0.0 {
+        tap_sum += (transmit * c.conf) * sample_at(0u, c.q);
+        transmit *= 1.0 - c.conf;
+    }
+}
+
+// TapContext::tap_samples with each weighted read summed at once, in the
+// CPU's order: candidates front to back, then the fill.
+fn tap_colour(x: u32, y: u32, t: f32) -> vec4<f32> {
     let xf = f32(x);
     let yf = f32(y);
     if t == 0.0 {
-        s_source[0] = 0u;
-        s_pos[0] = vec2<f32>(xf, yf);
-        s_weight[0] = 1.0;
-        return 1u;
+        return 1.0 * sample_at(0u, vec2<f32>(xf, yf));
     }
     let fwd = t > 0.0;
     var r = params.reference.zw;
@@ -129,77 +173,52 @@ fn tap_samples(x: u32, y: u32, t: f32) -> u32 {
         has_occlusion = (params.flags & FLAG_FORWARD_OCCLUSION) != 0u;
     }
     let tau = abs(t);
-    let own = field_at(fwd, y * params.width + x);
     let tile = tiles[tile_base + (y / TILE_SIZE) * params.tiles_x + x / TILE_SIZE];
-    var velocities = array<vec2<f32>, 3>(own - r, tile.xy, tile.zw);
-    var c_q: array<vec2<f32>, 3>;
-    var c_conf: array<f32, 3>;
-    var c_key: array<f32, 3>;
-    var c_found: array<vec2<f32>, 3>;
-    var order = array<u32, 3>(0u, 0u, 0u);
-    var n = 0u;
-    for (var k = 0u; k < 3u; k++) {
-        let u = velocities[k];
-        var duplicate = false;
-        for (var j = 0u; j < k; j++) {
-            let d = u - velocities[j];
-            if tau * sqrt(len2(d)) < MERGE_DISTANCE {
-                duplicate = true;
-            }
-        }
-        if duplicate {
-            continue;
-        }
-        let q = vec2<f32>(xf - tau * u.x, yf - tau * u.y);
-        let raw = vector_at(fwd, q.x, q.y);
-        let found = raw - r;
-        let d = found - u;
-        let error = tau * sqrt(len2(d));
-        let allowance = CONSISTENCY_PX + CONSISTENCY_REL * tau * sqrt(len2(u));
-        let confidence = clamp(2.0 - error / allowance, 0.0, 1.0);
-        var occluded = 0.0;
-        if has_occlusion {
-            occluded = occlusion_at(fwd, q.x, q.y);
-        }
-        let key = sqrt(len2(raw)) + VISIBLE_KEY * (1.0 - occluded);
-        c_q[n] = q;
-        c_conf[n] = confidence;
-        c_key[n] = key;
-        c_found[n] = found;
-        var slot = n;
-        while slot > 0u && c_key[order[slot - 1u]] < key {
-            order[slot] = order[slot - 1u];
-            slot -= 1u;
-        }
-        order[slot] = n;
-        n += 1u;
+    let u0 = field_at(fwd, y * params.width + x) - r;
+    let u1 = tile.xy;
+    let u2 = tile.zw;
+    let own = candidate(fwd, xf, yf, tau, u0, r, has_occlusion);
+    var b = no_candidate();
+    if !merged(tau, u1, u0) {
+        b = candidate(fwd, xf, yf, tau, u1, r, has_occlusion);
     }
-    var used = 0u;
-    var transmit = 1.0;
-    for (var j = 0u; j < n; j++) {
-        let k = order[j];
-        let c = c_conf[k];
-        if c > 0.0 {
-            s_source[used] = 0u;
-            s_pos[used] = c_q[k];
-            s_weight[used] = transmit * c;
-            used += 1u;
-            transmit *= 1.0 - c;
-        }
+    var c = no_candidate();
+    if !merged(tau, u2, u0) && !merged(tau, u2, u1) {
+        c = candidate(fwd, xf, yf, tau, u2, r, has_occlusion);
     }
+    // Stable sort by key, descending (bubble sort with strict compares:
+    // equal keys keep the candidate order, like the CPU's insertion).
+    var a = own;
+    if a.key < b.key {
+        let s = a;
+        a = b;
+        b = s;
+    }
+    if b.key < c.key {
+        let s = b;
+        b = c;
+        c = s;
+    }
+    if a.key < b.key {
+        let s = a;
+        a = b;
+        b = s;
+    }
+    tap_sum = vec4<f32>(0.0);
+    transmit = 1.0;
+    composite(a);
+    composite(b);
+    composite(c);
     if transmit > 0.0 {
         if has_fill {
             let m = 1.0 - tau;
-            s_source[used] = fill_source;
-            s_pos[used] = vec2<f32>(xf + r.x + m * c_found[0].x, yf + r.y + m * c_found[0].y);
+            let p = vec2<f32>(xf + r.x + m * own.found.x, yf + r.y + m * own.found.y);
+            tap_sum += transmit * sample_at(fill_source, p);
         } else {
-            s_source[used] = 0u;
-            s_pos[used] = c_q[0];
+            tap_sum += transmit * sample_at(0u, own.q);
         }
-        s_weight[used] = transmit;
-        used += 1u;
     }
-    return used;
+    return tap_sum;
 }
 
 // The per-pixel loop of motion_blur_with: I(X) + (1/n) sum (S_i - I(X)).
@@ -208,12 +227,7 @@ fn shade(x: u32, y: u32) -> vec4<f32> {
     var acc = vec4<f32>(0.0);
     for (var i = 0u; i < params.samples; i++) {
         let t = params.taps[i / 4u][i % 4u];
-        let n = tap_samples(x, y, t);
-        var tap = vec4<f32>(0.0);
-        for (var j = 0u; j < n; j++) {
-            tap += s_weight[j] * sample_at(s_source[j], s_pos[j]);
-        }
-        acc += tap - base;
+        acc += tap_colour(x, y, t) - base;
     }
     return base + acc * params.inv_samples;
 }
