@@ -808,7 +808,9 @@ fn motion_blur_reference_point_stays_sharp() {
     let reference = render("ref", &["--reference", "77,96"]);
     let around_plain = mean_diff(&plain, &input, 77, 63, 6);
     let around_ref = mean_diff(&reference, &input, 77, 63, 6);
-    eprintln!("sprite centre, mean difference to the input: {around_ref} with the reference, {around_plain} without");
+    eprintln!(
+        "sprite centre, mean difference to the input: {around_ref} with the reference, {around_plain} without"
+    );
     assert!(
         around_ref < 0.25 * around_plain,
         "sprite centre: {around_ref} with the reference, {around_plain} without"
@@ -909,4 +911,40 @@ fn motion_blur_help_names_the_ranges() {
             "motion-blur --help lacks {needle}:\n{text}"
         );
     }
+}
+
+#[test]
+fn motion_blur_stepped_frames_use_vectors_per_frame() {
+    // Frames 2, 4, 6 are two frame numbers apart: the flow spans two
+    // frames, and the blur of frame 4 must still be that of one frame's
+    // motion, close to the render of the consecutive frames 3-5.
+    let dir = tempfile::tempdir().unwrap();
+    let sprite = testdata("sprite/sprite.####.exr");
+    let render = |name: &str, frames: &str| {
+        let out = dir.path().join(format!("{name}.####.exr"));
+        let o = run(&[
+            "motion-blur",
+            s(&sprite),
+            "-f",
+            frames,
+            "-o",
+            s(&out),
+            "--shutter",
+            "2",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read(&dir.path().join(format!("{name}.0004.exr")))
+    };
+    let input = read(&testdata("sprite/sprite.0004.exr"));
+    let consecutive = render("c", "3-5");
+    let stepped = render("s", "2-6x2");
+    // Around the sprite's leading edge on frame 4 (centre (80.5, 64.5)).
+    let (x, y) = (80 + 36, 64);
+    let blur = mean_diff(&consecutive, &input, x, y, 6);
+    let apart = mean_diff(&stepped, &consecutive, x, y, 6);
+    eprintln!("frame 4 edge: blur {blur}, stepped vs consecutive {apart}");
+    assert!(
+        apart < 0.35 * blur,
+        "blur {blur}, stepped vs consecutive {apart}"
+    );
 }

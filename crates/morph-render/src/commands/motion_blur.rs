@@ -10,7 +10,10 @@
 //! background revealed behind moving objects comes from the neighbours. At
 //! the ends of the sequence the missing field is the other one negated
 //! (constant motion) and there is no neighbour on that side. A single frame
-//! has no motion: it is written unchanged, with a warning.
+//! has no motion: it is written unchanged, with a warning. Neighbours more
+//! than one frame number apart (`--frames 1-99x2`, `--missing skip` over a
+//! gap) have their vectors divided by the distance, since the shutter is in
+//! frames, and are not used for revealed background.
 //!
 //! Decoded frames and flows are kept only while a later frame needs them
 //! (at most three frames and two flows), and `--skip-existing` skips the
@@ -133,8 +136,14 @@ impl Sequence<'_> {
     }
 }
 
-fn negated(field: &FlowField) -> FlowField {
-    let v = field.vectors().iter().map(|v| [-v[0], -v[1]]).collect();
+/// `field` times `k` (−1 negates; `1/gap` turns vectors spanning `gap`
+/// frames into vectors per frame).
+fn scaled(field: &FlowField, k: f32) -> FlowField {
+    let v = field
+        .vectors()
+        .iter()
+        .map(|v| [k * v[0], k * v[1]])
+        .collect();
     FlowField::from_vectors(field.width(), field.height(), v).expect("same size")
 }
 
@@ -209,18 +218,43 @@ pub fn run(global: &Global, args: &MotionBlurArgs) -> Result<(), Failure> {
             let after = (i < last).then(|| &seq.flows[&i]);
             let before = i.checked_sub(1).map(|k| &seq.flows[&k]);
             let image = &seq.images[&i];
+            // Frames more than one frame number apart (`--frames 1-99x2`,
+            // `--missing skip` over a gap): the flow spans the gap, the
+            // shutter is in frames, so the vectors are divided by it, and
+            // that neighbour is not used for revealed background (it is not
+            // one frame away).
+            let gap = |a: usize, b: usize| (frames[b].frame - frames[a].frame).max(1) as f32;
+            let gap_after = (i < last).then(|| gap(i, i + 1)).unwrap_or(1.0);
+            let gap_before = (i > 0).then(|| gap(i - 1, i)).unwrap_or(1.0);
+            let per_frame = |f: &FlowField, g: f32| {
+                if g == 1.0 {
+                    f.clone()
+                } else {
+                    scaled(f, 1.0 / g)
+                }
+            };
             let (forward, backward) = match (after, before) {
-                (Some(a), Some(b)) => (a.forward.clone(), b.backward.clone()),
-                (Some(a), None) => (a.forward.clone(), negated(&a.forward)),
-                (None, Some(b)) => (negated(&b.backward), b.backward.clone()),
+                (Some(a), Some(b)) => (
+                    per_frame(&a.forward, gap_after),
+                    per_frame(&b.backward, gap_before),
+                ),
+                (Some(a), None) => {
+                    let f = per_frame(&a.forward, gap_after);
+                    let b = scaled(&f, -1.0);
+                    (f, b)
+                }
+                (None, Some(b)) => {
+                    let b = per_frame(&b.backward, gap_before);
+                    (scaled(&b, -1.0), b)
+                }
                 (None, None) => {
                     let zero = FlowField::zeros(image.width(), image.height());
                     (zero.clone(), zero)
                 }
             };
             let inputs = MotionBlurInputs {
-                previous: i.checked_sub(1).map(|k| &seq.images[&k]),
-                next: (i < last).then(|| &seq.images[&(i + 1)]),
+                previous: (i > 0 && gap_before == 1.0).then(|| &seq.images[&(i - 1)]),
+                next: (i < last && gap_after == 1.0).then(|| &seq.images[&(i + 1)]),
                 forward_occlusion: after.map(|a| &a.occlusion_forward[..]),
                 backward_occlusion: before.map(|b| &b.occlusion_backward[..]),
                 ..MotionBlurInputs::new(image, &forward, &backward)
