@@ -224,8 +224,8 @@ pub fn run(global: &Global, args: &MotionBlurArgs) -> Result<(), Failure> {
             // that neighbour is not used for revealed background (it is not
             // one frame away).
             let gap = |a: usize, b: usize| (frames[b].frame - frames[a].frame).max(1) as f32;
-            let gap_after = (i < last).then(|| gap(i, i + 1)).unwrap_or(1.0);
-            let gap_before = (i > 0).then(|| gap(i - 1, i)).unwrap_or(1.0);
+            let gap_after = if i < last { gap(i, i + 1) } else { 1.0 };
+            let gap_before = if i > 0 { gap(i - 1, i) } else { 1.0 };
             let per_frame = |f: &FlowField, g: f32| {
                 if g == 1.0 {
                     f.clone()

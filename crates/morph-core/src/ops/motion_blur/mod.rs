@@ -325,8 +325,11 @@ impl MotionBlurSetup {
 /// The pixel a reference point names: column `p.x`, row `H − 1 − p.y`
 /// (y from the bottom), clamped into a `width × height` image.
 pub fn reference_pixel(p: ReferencePoint, width: u32, height: u32) -> (u32, u32) {
-    let x = p.x.clamp(0, width as i32 - 1) as u32;
-    let y = (height as i32 - 1 - p.y).clamp(0, height as i32 - 1) as u32;
+    // Sizes are at least 1 for any image or field; max(1) keeps the clamp
+    // bounds ordered anyway.
+    let (w, h) = (width.max(1) as i64, height.max(1) as i64);
+    let x = (p.x as i64).clamp(0, w - 1) as u32;
+    let y = (h - 1 - p.y as i64).clamp(0, h - 1) as u32;
     (x, y)
 }
 
