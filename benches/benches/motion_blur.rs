@@ -31,8 +31,8 @@
 //!
 //! | id | 1920x1080 | 3840x2160 |
 //! |---|---|---|
-//! | cpu/3 | 326 ms (load 3) | 2.88 s (load 7) |
-//! | cpu/9 | 1.09 s (load 3) | 7.54 s (load 7) |
+//! | cpu/3 | 290 ms (load 3) | 2.88 s (load 7) |
+//! | cpu/9 | 856 ms (load 3) | 7.54 s (load 7) |
 //! | cpu/25 | 6.44 s (load 8) | 24.8 s (load 7) |
 //! | gpu/3, lavapipe (end to end) | 1.89 s (load 4) | — |
 //! | gpu-timestamp/3, lavapipe | 1.68 s (load 4) | — |

@@ -38,9 +38,9 @@ struct Cell {
 
 fn cell(x: f32, n: u32) -> Cell {
     let c = clamp(x, 0.0, f32(n - 1u));
-    let i = floor(c);
-    let i0 = u32(i);
-    return Cell(i0, min(i0 + 1u, n - 1u), c - i);
+    // c >= 0: truncation is the floor.
+    let i0 = u32(c);
+    return Cell(i0, min(i0 + 1u, n - 1u), c - f32(i0));
 }
 
 fn len2(v: vec2<f32>) -> f32 {
