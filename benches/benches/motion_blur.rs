@@ -25,7 +25,9 @@
 //! Recorded figures (criterion's estimate per frame, 2026-11-22, one short
 //! run each: `--warm-up-time 1 --measurement-time 2`, 10 samples). The
 //! 2-core dev VM was shared with other builds (load average in brackets),
-//! so read them as upper bounds. No H100 was at hand for this op: the
+//! so read them as upper bounds. The 1080p cpu/3 and cpu/9 figures are from
+//! the current code; the others from the commit before (floorf instead of
+//! truncation in the bilinear cell, a few % slower on the CPU). No H100 was at hand for this op: the
 //! issue's goal (4K, 25 taps ≤ 2 ms device time) is unmeasured; run
 //! `gpu-timestamp/3840x2160/25` on one.
 //!
