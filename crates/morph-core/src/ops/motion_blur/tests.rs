@@ -451,3 +451,43 @@ fn tiles_cover_the_reach() {
     let b = s.tile_count() + t;
     assert_eq!([n[b][0], n[b][1]], [-6.0, -2.5]);
 }
+
+#[test]
+fn estimated_flow_end_to_end() {
+    // The CLI's pipeline on the scene: flow estimated between the frames
+    // at −1, 0 and +1 (default settings), then the blur, against the ground
+    // truth; and whether the estimated occlusion maps help.
+    use crate::ops::flow::{FlowParams, estimate_flow};
+    let f = Fixture::new(Scene::standard());
+    let flow = FlowParams::default();
+    let before = estimate_flow(&f.previous, &f.image, &flow).unwrap();
+    let after = estimate_flow(&f.image, &f.next, &flow).unwrap();
+    let shutter = 1.0;
+    let p = params(9, shutter);
+    let truth = f.scene.ground_truth(shutter, TRUTH_RENDERS);
+    let m = f.margin(shutter);
+    let base = MotionBlurInputs {
+        previous: Some(&f.previous),
+        next: Some(&f.next),
+        ..MotionBlurInputs::new(&f.image, &after.forward, &before.backward)
+    };
+    let with_occlusion = MotionBlurInputs {
+        forward_occlusion: Some(&after.occlusion_forward),
+        backward_occlusion: Some(&before.occlusion_backward),
+        ..base
+    };
+    let plain = psnr(&motion_blur_with(&base, &p).unwrap(), &truth, m, None);
+    let occl = psnr(
+        &motion_blur_with(&with_occlusion, &p).unwrap(),
+        &truth,
+        m,
+        None,
+    );
+    let exact = scene_psnr(&f, 9, shutter, true).0;
+    eprintln!(
+        "9 taps, shutter 1, estimated flow: {plain:.2} dB, + estimated occlusion {occl:.2} dB (exact vectors {exact:.2} dB)"
+    );
+    // Measured (2026-11-22): 38.72 dB, 38.74 dB with occlusion (exact
+    // vectors: 44.59 dB); thresholds 1 dB below.
+    assert!(plain > 37.7 && occl > 37.7, "{plain:.2} / {occl:.2} dB");
+}
