@@ -65,4 +65,7 @@ pub const UNIFORM_LAYOUTS: &[UniformLayout] = &[
     crate::ops::flow::SEARCH_UNIFORM_LAYOUT,
     crate::ops::flow::REFINE_UNIFORM_LAYOUT,
     crate::ops::flow::OUTPUT_UNIFORM_LAYOUT,
+    crate::ops::motion_blur::UNIFORM_LAYOUT,
+    crate::ops::motion_blur::PLANE_UNIFORM_LAYOUT,
+    crate::ops::motion_blur::TILES_UNIFORM_LAYOUT,
 ];

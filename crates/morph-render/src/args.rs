@@ -53,6 +53,18 @@ pub enum Command {
     /// Motion vectors between two frames, as .flo or EXR.
     Flow(FlowArgs),
     /// Motion blur along the motion vectors of a sequence.
+    ///
+    /// For each frame, optical flow to the next and to the previous frame
+    /// (each pair computed once) gives the vectors; `--samples` taps over
+    /// `--shutter` frames centred on the frame follow them, with the
+    /// neighbouring frames filling in background revealed behind moving
+    /// objects. The first and last frames use the one field they have,
+    /// negated, for the missing side; a single frame is written unchanged
+    /// with a warning. Out-of-range --samples (3..=25) or --shutter
+    /// (0.05..=10) exit 2 naming the allowed range.
+    ///
+    /// Example: morph-render motion-blur 'shot.####.exr' -o 'blur.####.exr'
+    /// --samples 9 --shutter 0.5 --reference 960,540
     MotionBlur(MotionBlurArgs),
     /// Warp a Front image through an STMap (UV map).
     Stmap(StmapArgs),
@@ -378,13 +390,16 @@ pub struct MotionBlurArgs {
     /// Motion-blur options.
     #[command(flatten)]
     pub blur: BlurOpts,
-    /// Reference point `X,Y` (x from the left, y from the bottom) kept sharp.
+    /// Reference point `X,Y` in pixels (x from the left, y from the bottom,
+    /// 0..=10000, clamped into the frame): its motion is subtracted from
+    /// every vector, so it stays sharp and the rest blurs relative to it.
     #[arg(long, value_name = "X,Y")]
     pub reference: Option<String>,
-    /// Draw the reference crosshair (preview only, never for final renders).
+    /// Draw a crosshair on the reference point (previews only, never for
+    /// final renders); needs --reference.
     #[arg(long)]
     pub show_reference: bool,
-    /// Crosshair colour `R,G,B` in 0..1.
+    /// Crosshair colour `R,G,B` in 0..1 (with --show-reference).
     #[arg(long, value_name = "R,G,B", default_value = "1,0,0")]
     pub reference_colour: String,
     /// Where the work runs.

@@ -326,13 +326,6 @@ fn info_describes_a_sequence() {
     assert_eq!(v["frames"].as_array().unwrap().len(), 8);
 }
 
-#[test]
-fn unimplemented_commands_say_so() {
-    let o = run(&["motion-blur", "a.####.exr", "-o", "c.####.exr"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not implemented yet"), "{}", stderr(&o));
-}
-
 /// Writes an STMap `(s, t)` = identity shifted by `(dx, dy)` pixels (t up).
 fn write_stmap(path: &Path, w: u32, h: u32, dx: f32, dy: f32, format: morph_core::SampleFormat) {
     let pixels = (0..h)
@@ -692,4 +685,259 @@ fn signed_bands_need_a_float_format_or_centre_scale() {
     let high = morph_io::format::read_image(&p("high.1001.png")).unwrap();
     let mean = high.as_flat().iter().sum::<f32>() / high.as_flat().len() as f32;
     assert!((mean - 0.6).abs() < 0.15, "centred high band, mean {mean}");
+}
+
+// ---------------------------------------------------------------------------
+// motion-blur (issue #6)
+
+fn read(path: &Path) -> morph_core::Image {
+    morph_io::format::read_image(path).unwrap()
+}
+
+/// Mean absolute RGB difference over a square of radius `r` around (x, y).
+fn mean_diff(a: &morph_core::Image, b: &morph_core::Image, x: u32, y: u32, r: u32) -> f32 {
+    let (mut sum, mut n) = (0.0, 0);
+    for yy in y - r..=y + r {
+        for xx in x - r..=x + r {
+            let (p, q) = (a.pixel(xx, yy), b.pixel(xx, yy));
+            for c in 0..3 {
+                sum += (p[c] - q[c]).abs();
+                n += 1;
+            }
+        }
+    }
+    sum / n as f32
+}
+
+#[test]
+fn motion_blur_sprite_sequence_with_json_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("blur.####.exr");
+    let sprite = testdata("sprite/sprite.####.exr");
+    let args = [
+        "--json",
+        "motion-blur",
+        s(&sprite),
+        "-f",
+        "2-4",
+        "-o",
+        s(&out),
+        "--samples",
+        "9",
+        "--shutter",
+        "2",
+        "--platform",
+        "cpu",
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let events: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.iter().filter(|e| e["event"] == "frame").count(), 3);
+    let input = read(&testdata("sprite/sprite.0003.exr"));
+    let blurred = read(&dir.path().join("blur.0003.exr"));
+    // Layout kept: alpha and the depth.Z layer, blurred with the same
+    // weights as RGB (the sprite's edge moves, so both change there).
+    assert_eq!(blurred.channel_names(), input.channel_names());
+    assert_eq!(blurred.size(), input.size());
+    // The sprite (centre (77, 63) on frame 3, radius 36, moving (3.5, 1.5)
+    // px per frame) is blurred; so is its leading edge, alpha and depth.
+    assert!(mean_diff(&blurred, &input, 77, 63, 10) > 0.01);
+    let edge = (77 + 36, 63);
+    let (a_in, a_out) = (
+        input.pixel(edge.0, edge.1)[3],
+        blurred.pixel(edge.0, edge.1)[3],
+    );
+    assert!(
+        (a_in - a_out).abs() > 0.05,
+        "alpha at the edge {a_in} -> {a_out}"
+    );
+    let z = |img: &morph_core::Image| {
+        img.extra_channel("depth.Z").unwrap().data[(edge.1 * 256 + edge.0) as usize]
+    };
+    assert!(
+        (z(&input) - z(&blurred)).abs() > 0.1,
+        "depth.Z {} -> {}",
+        z(&input),
+        z(&blurred)
+    );
+
+    // Resume: every output exists, nothing is recomputed.
+    let mut resume = args.to_vec();
+    resume.push("--skip-existing");
+    let o = run(&resume);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches("\"event\":\"skip\"").count(), 3);
+}
+
+#[test]
+fn motion_blur_reference_point_stays_sharp() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = read(&testdata("sprite/sprite.0003.exr"));
+    let sprite = testdata("sprite/sprite.####.exr");
+    let render = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(format!("{name}.####.exr"));
+        let mut args = vec![
+            "motion-blur",
+            s(&sprite),
+            "-f",
+            "2-4",
+            "-o",
+            s(&out),
+            "--samples",
+            "9",
+            "--shutter",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read(&dir.path().join(format!("{name}.0003.exr")))
+    };
+    // The sprite's centre (77, 63) from the bottom of a 160-row frame.
+    let plain = render("plain", &[]);
+    let reference = render("ref", &["--reference", "77,96"]);
+    let around_plain = mean_diff(&plain, &input, 77, 63, 6);
+    let around_ref = mean_diff(&reference, &input, 77, 63, 6);
+    eprintln!(
+        "sprite centre, mean difference to the input: {around_ref} with the reference, {around_plain} without"
+    );
+    assert!(
+        around_ref < 0.25 * around_plain,
+        "sprite centre: {around_ref} with the reference, {around_plain} without"
+    );
+    // The background now moves relative to the sprite: blurred more.
+    assert!(mean_diff(&reference, &input, 200, 120, 8) > mean_diff(&plain, &input, 200, 120, 8));
+    // The crosshair is drawn only when asked for.
+    let shown = render(
+        "shown",
+        &[
+            "--reference",
+            "77,96",
+            "--show-reference",
+            "--reference-colour",
+            "0,1,0",
+        ],
+    );
+    assert_eq!(shown.pixel(77 + 5, 63), [0.0, 1.0, 0.0, 1.0]);
+    assert_ne!(reference.pixel(77 + 5, 63), [0.0, 1.0, 0.0, 1.0]);
+}
+
+#[test]
+fn motion_blur_single_frame_is_unchanged_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "--json",
+        "motion-blur",
+        s(&testdata("sprite/sprite.####.exr")),
+        "-f",
+        "4",
+        "-o",
+        s(&dir.path().join("one.####.exr")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("single frame has no motion"),
+        "{}",
+        stdout(&o)
+    );
+    let input = read(&testdata("sprite/sprite.0004.exr"));
+    let output = read(&dir.path().join("one.0004.exr"));
+    assert_eq!(output.pixels(), input.pixels());
+    assert_eq!(output.extra, input.extra);
+}
+
+#[test]
+fn motion_blur_refuses_bad_settings_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.####.png");
+    let pan = testdata("pan/pan.####.png");
+    let base = ["motion-blur", s(&pan), "-o", s(&out)];
+    for (extra, expect) in [
+        (
+            &["--samples", "26"][..],
+            "samples = 26 is not allowed: allowed range 3..=25",
+        ),
+        (&["--samples", "2"][..], "samples = 2"),
+        (
+            &["--shutter", "0.01"][..],
+            "shutter = 0.01 is not allowed: allowed range 0.05..=10",
+        ),
+        (&["--shutter", "10.5"][..], "shutter = 10.5"),
+        (&["--reference", "5"][..], "--reference 5: expected X,Y"),
+        (
+            &["--reference", "5,20000"][..],
+            "reference_position_y = 20000",
+        ),
+        (&["--show-reference"][..], "give --reference X,Y too"),
+        (
+            &["--reference", "1,1", "--reference-colour", "2,0,0"][..],
+            "reference_colour = 2",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{extra:?}: {}", stderr(&o));
+    }
+    assert!(!dir.path().join("o.1001.png").exists());
+}
+
+#[test]
+fn motion_blur_help_names_the_ranges() {
+    let o = run(&["motion-blur", "--help"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for needle in [
+        "--samples",
+        "--shutter",
+        "--reference",
+        "--show-reference",
+        "3..=25",
+        "0.05..=10",
+    ] {
+        assert!(
+            text.contains(needle),
+            "motion-blur --help lacks {needle}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn motion_blur_stepped_frames_use_vectors_per_frame() {
+    // Frames 2, 4, 6 are two frame numbers apart: the flow spans two
+    // frames, and the blur of frame 4 must still be that of one frame's
+    // motion, close to the render of the consecutive frames 3-5.
+    let dir = tempfile::tempdir().unwrap();
+    let sprite = testdata("sprite/sprite.####.exr");
+    let render = |name: &str, frames: &str| {
+        let out = dir.path().join(format!("{name}.####.exr"));
+        let o = run(&[
+            "motion-blur",
+            s(&sprite),
+            "-f",
+            frames,
+            "-o",
+            s(&out),
+            "--shutter",
+            "2",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read(&dir.path().join(format!("{name}.0004.exr")))
+    };
+    let input = read(&testdata("sprite/sprite.0004.exr"));
+    let consecutive = render("c", "3-5");
+    let stepped = render("s", "2-6x2");
+    // Around the sprite's leading edge on frame 4 (centre (80.5, 64.5)).
+    let (x, y) = (80 + 36, 64);
+    let blur = mean_diff(&consecutive, &input, x, y, 6);
+    let apart = mean_diff(&stepped, &consecutive, x, y, 6);
+    eprintln!("frame 4 edge: blur {blur}, stepped vs consecutive {apart}");
+    assert!(
+        apart < 0.35 * blur,
+        "blur {blur}, stepped vs consecutive {apart}"
+    );
 }

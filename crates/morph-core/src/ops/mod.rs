@@ -7,4 +7,5 @@ pub mod clamp;
 pub mod flow;
 pub mod frequency;
 pub mod interpolate;
+pub mod motion_blur;
 pub mod stmap;

@@ -6,6 +6,7 @@ pub mod clamp;
 pub mod flow;
 pub mod frequency;
 pub mod interpolate;
+pub mod motion_blur;
 pub mod stmap;
 
 use crate::pipeline::KernelSpec;
@@ -45,4 +46,8 @@ pub const KERNELS: &[&KernelSpec] = &[
     &flow::SPREAD_KERNEL,
     &flow::UPSAMPLE_EDGE_KERNEL,
     &flow::OCCLUSION_KERNEL,
+    &motion_blur::TILES_KERNEL,
+    &motion_blur::NEIGHBOURS_KERNEL,
+    &motion_blur::RGBA_KERNEL,
+    &motion_blur::PLANE_KERNEL,
 ];

@@ -6,6 +6,7 @@ mod flow;
 mod frequency;
 mod info;
 mod interpolate;
+mod motion_blur;
 mod stmap;
 
 use crate::Failure;
@@ -23,18 +24,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Morph(args) => interpolate::morph(global, &args),
         Command::Interpolate(args) => interpolate::interpolate(global, &args),
         Command::Flow(args) => flow::run(global, &args),
-        Command::MotionBlur(_) => not_yet("motion-blur"),
+        Command::MotionBlur(args) => motion_blur::run(global, &args),
         Command::Stmap(args) => stmap::run(global, &args),
         Command::Frequency(args) => frequency::run(global, &args),
         Command::FrequencyMerge(args) => frequency::merge(global, &args),
     }
-}
-
-/// A subcommand whose engine has not landed yet: exit 2 with a clear message.
-fn not_yet(command: &str) -> Result<(), Failure> {
-    Err(Failure::Usage(anyhow::anyhow!(
-        "`{command}` is not implemented yet in this build of morph-render"
-    )))
 }
 
 /// `--platform` as the engine's rendering platform.

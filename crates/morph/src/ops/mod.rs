@@ -6,4 +6,5 @@ mod clamp;
 mod flow;
 mod frequency;
 mod interpolate;
+mod motion_blur;
 mod stmap;
