@@ -271,7 +271,8 @@ pub struct RetimeArgs {
     /// Interpolation options.
     #[command(flatten)]
     pub interp: InterpolationOpts,
-    /// Add motion blur along the vectors.
+    /// Add motion blur along the vectors (--shutter in output frames;
+    /// input frames kept by the retime are blurred too).
     #[arg(long)]
     pub motion_blur: bool,
     /// Motion-blur options.
@@ -323,7 +324,8 @@ pub struct MorphArgs {
     /// Interpolation options.
     #[command(flatten)]
     pub interp: InterpolationOpts,
-    /// Add motion blur along the vectors.
+    /// Add motion blur along the in-between's motion as the mix changes
+    /// from frame to frame (a constant mix does not move: no blur).
     #[arg(long)]
     pub motion_blur: bool,
     /// Motion-blur options.

@@ -525,3 +525,111 @@ fn machine_learning_with_a_missing_model_exits_2_naming_it() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// Mean absolute horizontal gradient of R (a sharpness measure).
+fn sharpness(img: &morph_core::Image) -> f64 {
+    let w = img.width() as usize;
+    let p = img.pixels();
+    let mut sum = 0.0f64;
+    for (k, px) in p.iter().enumerate() {
+        if k % w + 1 < w {
+            sum += (p[k + 1][0] - px[0]).abs() as f64;
+        }
+    }
+    sum / p.len() as f64
+}
+
+#[test]
+fn retime_with_motion_blur_blurs_every_output_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = testdata("sprite/sprite.####.exr");
+    let render = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(format!("{name}/o.####.exr"));
+        let mut args = vec![
+            "retime",
+            s(&input),
+            "--frames",
+            "1-3",
+            "--factor",
+            "2",
+            "--platform",
+            "cpu",
+            "-o",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        ok(&run(&args));
+    };
+    render("sharp", &[]);
+    render(
+        "blur",
+        &["--motion-blur", "--samples", "9", "--shutter", "1"],
+    );
+    for f in 1..=5 {
+        let sharp = read(&dir.path().join(format!("sharp/o.{f:04}.exr")));
+        let blur = read(&dir.path().join(format!("blur/o.{f:04}.exr")));
+        let (s0, s1) = (sharpness(&sharp), sharpness(&blur));
+        // Input frames (1, 3, 5) are blurred too, not only the in-betweens.
+        assert!(s1 < 0.9 * s0, "frame {f}: sharpness {s1:.4} vs {s0:.4}");
+        assert_eq!(blur.channel_names(), sharp.channel_names());
+    }
+    let o = run(&[
+        "retime",
+        s(&input),
+        "--factor",
+        "2",
+        "--motion-blur",
+        "--shutter",
+        "0.01",
+        "-o",
+        s(&dir.path().join("x/o.####.exr")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("shutter") && stderr(&o).contains("0.05"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn morph_motion_blur_follows_the_change_of_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = morph_clips(dir.path());
+    let render = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(format!("{name}/m.####.png"));
+        let mut args = vec![
+            "morph",
+            s(&a),
+            s(&b),
+            "--frames",
+            "1002-1004",
+            "--platform",
+            "cpu",
+            "-o",
+            s(&out),
+            "--quality",
+            "1/8",
+        ];
+        args.extend_from_slice(extra);
+        ok(&run(&args));
+    };
+    // A constant mix does not move between frames: nothing to blur.
+    render("still", &["--mix", "50"]);
+    render("still_blur", &["--mix", "50", "--motion-blur"]);
+    let f = |name: &str| read(&dir.path().join(format!("{name}/m.1003.png")));
+    assert_eq!(f("still").pixels(), f("still_blur").pixels());
+    // A mix sweeping over the range moves the in-between: blurred.
+    render("sweep", &["--mix-keys", "1002:0,1004:100"]);
+    render(
+        "sweep_blur",
+        &[
+            "--mix-keys",
+            "1002:0,1004:100",
+            "--motion-blur",
+            "--shutter",
+            "2",
+        ],
+    );
+    assert!(sharpness(&f("sweep_blur")) < 0.95 * sharpness(&f("sweep")));
+}

@@ -10,7 +10,7 @@ use morph_core::Image;
 use morph_core::error::Error as CoreError;
 use morph_core::ops::flow::FlowParams;
 use morph_core::ops::interpolate::{CutRule, Interpolated, PairMotion, Source};
-use morph_core::params::{Interpolation, MorphParams, RenderingPlatform};
+use morph_core::params::{Interpolation, MorphParams, MotionBlurParams, RenderingPlatform};
 use morph_core::timing::{MorphFrame, Retime, Sample, sample_at};
 
 use morph_ml::{MlInterpolator, MlOptions, Provider};
@@ -24,6 +24,7 @@ use crate::error::EngineError;
 struct Renderer {
     last: Mutex<Option<((i64, i64), PairMotion)>>,
     ml: Option<MlInterpolator>,
+    blur: Option<MotionBlurParams>,
 }
 
 impl Renderer {
@@ -40,12 +41,19 @@ impl Renderer {
         Ok(Renderer {
             last: Mutex::default(),
             ml,
+            blur: params.motion_blur,
         })
     }
 
     /// The in-between at `t`: the model's when there is one (the inputs
     /// themselves at `t = 0` and `t = 1`; no vectors, so zero), else
     /// [`Renderer::interpolate`].
+    ///
+    /// With motion blur on, the in-between is then blurred along its
+    /// vectors times `velocity` (the vectors are per pair interval; the
+    /// blur wants pixels per output frame): forward `velocity·u`, backward
+    /// its negation.
+    #[allow(clippy::too_many_arguments)]
     fn render(
         &self,
         engine: &Engine,
@@ -54,9 +62,26 @@ impl Renderer {
         t: f32,
         flow: &FlowParams,
         cut_rule: CutRule,
+        velocity: f32,
     ) -> Result<Interpolated, EngineError> {
         let Some(ml) = &self.ml else {
-            return self.interpolate(engine, key, (a, b), t, flow, cut_rule);
+            let mut out = self.interpolate(engine, key, (a, b), t, flow, cut_rule)?;
+            if let Some(blur) = &self.blur
+                && velocity != 0.0
+            {
+                let mut forward = out.vectors.clone();
+                forward
+                    .vectors_mut()
+                    .iter_mut()
+                    .for_each(|v| *v = [v[0] * velocity, v[1] * velocity]);
+                let mut backward = forward.clone();
+                backward
+                    .vectors_mut()
+                    .iter_mut()
+                    .for_each(|v| *v = [-v[0], -v[1]]);
+                out.image = engine.motion_blur(&out.image, &forward, &backward, blur)?;
+            }
+            return Ok(out);
         };
         morph_core::ops::interpolate::check_time(t)?;
         let zeros = morph_core::FlowField::zeros(a.width(), a.height());
@@ -85,10 +110,11 @@ impl Renderer {
         flow: &FlowParams,
         cut_rule: CutRule,
     ) -> Result<Interpolated, EngineError> {
-        if t == 0.0 || t == 1.0 {
-            // The motion is still wanted for the vectors (motion blur), but
-            // an exact frame must not cost a flow computation; zero motion
-            // is the honest answer when none was computed for this pair.
+        // An exact frame costs no flow unless motion blur needs its vectors
+        // (then the caller pairs it with a neighbour: `key.0 != key.1`).
+        if (t == 0.0 || t == 1.0) && (self.blur.is_none() || key.0 == key.1) {
+            // Zero motion is the honest answer when none was computed for
+            // this pair.
             let guard = self.last.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((k, m)) = guard.as_ref()
                 && *k == key
@@ -165,20 +191,24 @@ pub fn default_engine_cache_dir() -> std::path::PathBuf {
     std::env::temp_dir().join("morph-ml-cache")
 }
 
-/// Rejects the attributes whose machinery is not in this build, naming the
-/// attribute: motion blur. [`MorphNode::new`] and
+/// Rejects attribute combinations this build cannot render, naming the
+/// attribute: motion blur with Machine Learning (the model gives no
+/// vectors to blur along). [`MorphNode::new`] and
 /// [`Retimer::new`] call it; callers driving [`Engine::interpolate`]
 /// directly from a [`MorphParams`] can too.
 ///
 /// # Errors
 /// [`CoreError::Parameter`] naming the attribute.
 pub fn check_supported(params: &MorphParams) -> Result<(), CoreError> {
-    if params.motion_blur.is_some() {
-        return Err(CoreError::parameter(
-            "motion_blur",
-            "on",
-            "off (motion blur is not in this build yet)",
-        ));
+    if let Some(blur) = &params.motion_blur {
+        blur.validate()?;
+        if params.interpolation == Interpolation::MachineLearning {
+            return Err(CoreError::parameter(
+                "motion_blur",
+                "on",
+                "off with interpolation = Machine Learning (the model gives no motion vectors; use Motion Vectors)",
+            ));
+        }
     }
     Ok(())
 }
@@ -284,6 +314,9 @@ impl<'e> MorphNode<'e> {
     /// Frames of different sizes; a GPU failure on the `GPU` platform.
     pub fn render(&self, frame: i64, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
         let plan = self.plan(frame);
+        // The in-between moves by `u` per unit of t; t changes by about
+        // half the difference of its neighbours' per output frame.
+        let velocity = (self.plan(frame + 1).t - self.plan(frame - 1).t) / 2.0;
         self.renderer.render(
             self.engine,
             (plan.a, plan.b),
@@ -291,6 +324,7 @@ impl<'e> MorphNode<'e> {
             plan.t,
             &self.flow,
             self.cut_rule,
+            velocity,
         )
     }
 }
@@ -301,6 +335,7 @@ pub struct Retimer<'e> {
     engine: &'e Engine,
     frames: Vec<i64>,
     times: Vec<f64>,
+    speed: f64,
     flow: FlowParams,
     cut_rule: CutRule,
     renderer: Renderer,
@@ -351,6 +386,7 @@ impl<'e> Retimer<'e> {
             engine,
             frames,
             times,
+            speed: retime.speed(),
             flow: FlowParams::with_quality(params.motion_analysis_quality),
             cut_rule: CutRule::Nearest,
             renderer: Renderer::new(params, ml)?,
@@ -379,17 +415,47 @@ impl<'e> Retimer<'e> {
     }
 
     /// Which input frames output frame `k` (0-based) needs.
+    ///
+    /// On an input frame `a == b` and `t = 0`, except with motion blur,
+    /// which needs the frame's motion: then the frame is paired with the
+    /// next one (`t = 0`), or at the clip's end with the previous one
+    /// (`t = 1`), and the output is still that frame, blurred.
     pub fn plan(&self, k: usize) -> Sample {
-        sample_at(&self.frames, self.times[k])
+        let s = sample_at(&self.frames, self.times[k]);
+        if self.renderer.blur.is_none() || s.a != s.b {
+            return s;
+        }
+        let i = self.frames.partition_point(|&f| f < s.a);
+        match (self.frames.get(i + 1), i.checked_sub(1)) {
+            (Some(&next), _) => Sample {
+                a: s.a,
+                b: next,
+                t: 0.0,
+            },
+            (None, Some(p)) => Sample {
+                a: self.frames[p],
+                b: s.a,
+                t: 1.0,
+            },
+            (None, None) => s,
+        }
     }
 
     /// Renders output frame `k` from its input frames `plan(k).a` and
-    /// `plan(k).b` (the same image twice on an exact frame).
+    /// `plan(k).b` (the same image twice on an exact frame), blurred along
+    /// the vectors with motion blur on (shutter in output frames).
     ///
     /// # Errors
     /// Frames of different sizes; a GPU failure on the `GPU` platform.
     pub fn render(&self, k: usize, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
         let s = self.plan(k);
+        // Vectors are per pair interval (b − a input frames); an output
+        // frame lasts `speed` input frames.
+        let velocity = if s.b == s.a {
+            0.0
+        } else {
+            (self.speed / (s.b - s.a) as f64) as f32
+        };
         self.renderer.render(
             self.engine,
             (s.a, s.b),
@@ -397,6 +463,7 @@ impl<'e> Retimer<'e> {
             s.t,
             &self.flow,
             self.cut_rule,
+            velocity,
         )
     }
 }
@@ -431,10 +498,23 @@ mod tests {
             .to_string();
         assert!(e.contains("/nonexistent/model.onnx"), "{e}");
         let blur = MorphParams {
-            motion_blur: Some(MotionBlurParams::default()),
+            motion_blur: Some(MotionBlurParams {
+                samples: 30,
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let e = MorphNode::new(&engine, blur, (1, 10))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("samples") && e.contains("3..=25"), "{e}");
+        let ml_blur = MorphParams {
+            interpolation: Interpolation::MachineLearning,
+            motion_blur: Some(MotionBlurParams::default()),
+            ..Default::default()
+        };
+        let e = MorphNode::new(&engine, ml_blur, (1, 10))
             .err()
             .unwrap()
             .to_string();

@@ -275,15 +275,13 @@ fn retime_of(args: &RetimeArgs) -> anyhow::Result<Retime> {
 pub fn retime(global: &Global, args: &RetimeArgs) -> Result<(), Failure> {
     let retime = retime_of(args)?;
     let params = node_params(&args.interp);
+    let mut params = params;
     if args.motion_blur {
-        // Validates --samples/--shutter first so a bad value reads as such.
-        morph_core::params::MotionBlurParams {
+        params.motion_blur = Some(morph_core::params::MotionBlurParams {
             samples: args.blur.samples,
             shutter: args.blur.shutter,
             ..Default::default()
-        }
-        .validate()?;
-        return Err(anyhow::anyhow!("--motion-blur on retime is not in this build yet").into());
+        });
     }
     let rule = cut_rule(args.interp.cut_rule, CutRule::Nearest);
     let (_, inputs, _) = render::plan_input(&args.input, &args.input_opts)?;
