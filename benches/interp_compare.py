@@ -33,6 +33,9 @@ Methods:
   morph Q    `morph-render interpolate A B --time 0.5 --quality Q
              --platform cpu`; time: the compute_ms it prints (flow and
              in-between in-process, no file I/O).
+  morph ml   the same with `--method ml` (the shipped ONNX model, CPU
+             execution provider, engine cache warmed once); needs ONNX
+             Runtime (`scripts/setup-onnxruntime.sh`; --no-ml skips it).
 Scores over the frame less a 16-px border (content entering the frame is
 unknowable). Times are medians of --reps runs, methods interleaved.
 
@@ -159,16 +162,17 @@ class Ffmpeg:
 
 
 class Morph:
-    def __init__(self, a, b, tmp, quality, binary):
-        self.binary, self.quality = binary, quality
+    def __init__(self, a, b, tmp, quality, binary, method="mv"):
+        self.binary, self.quality, self.method = binary, quality, method
         self.pa, self.pb = tmp / "a.png", tmp / "b.png"
         cv2.imwrite(str(self.pa), a[..., ::-1])
         cv2.imwrite(str(self.pb), b[..., ::-1])
-        self.po = tmp / f"morph_{quality.replace('/', '_')}.png"
+        self.po = tmp / f"morph_{method}_{quality.replace('/', '_')}.png"
 
     def once(self):
         cmd = [str(self.binary), "interpolate", str(self.pa), str(self.pb), "--time", "0.5",
-               "--quality", self.quality, "--platform", "cpu", "-o", str(self.po)]
+               "--quality", self.quality, "--platform", "cpu", "--method", self.method,
+               "--engine-cache", str(self.po.parent / "ml-cache"), "-o", str(self.po)]
         r = subprocess.run(cmd, check=True, capture_output=True, text=True,
                            env={**os.environ, "XDG_RUNTIME_DIR": "/tmp"})
         ms = next(float(tok.split("=")[1]) for tok in r.stdout.split() if tok.startswith("compute_ms="))
@@ -184,6 +188,7 @@ def main():
     ap.add_argument("--cases", nargs="+", default=CASES)
     ap.add_argument("--bin", default=str(ROOT / "target/release/morph-render"))
     ap.add_argument("--no-ffmpeg", action="store_true")
+    ap.add_argument("--no-ml", action="store_true", help="skip --method ml (ONNX Runtime)")
     args = ap.parse_args()
     w, h = map(int, args.size.split("x"))
     binary = pathlib.Path(args.bin)
@@ -191,7 +196,7 @@ def main():
         sys.exit(f"{binary} not found: cargo build --release -p morph-render")
     src, sprite = fc.mosaic(), fc.sprite_source()
     methods = ["blend", "DIS warp"] + ([] if args.no_ffmpeg else ["ffmpeg mci"]) + \
-        [f"morph {q}" for q in args.quality]
+        [f"morph {q}" for q in args.quality] + ([] if args.no_ml else ["morph ml"])
     results = {m: {} for m in methods}
     print(f"{w}x{h}, {os.cpu_count()} CPUs, OpenCV {cv2.__version__}, median of {args.reps}",
           flush=True)
@@ -205,6 +210,9 @@ def main():
                 runners["ffmpeg mci"] = Ffmpeg(a, b, tmp)
             for q in args.quality:
                 runners[f"morph {q}"] = Morph(a, b, tmp, q, binary)
+            if not args.no_ml:
+                runners["morph ml"] = Morph(a, b, tmp, "1/4", binary, "ml")
+                runners["morph ml"].once()  # warm-up: writes the engine cache
             times = {m: [] for m in runners}
             for _ in range(args.reps):
                 for m, r in runners.items():

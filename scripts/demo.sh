@@ -17,6 +17,12 @@ $mr devices
 $mr retime 'testdata/pan/pan.####.png' -o "$out/retime/pan_slow.####.png" --factor 4
 $mr retime 'testdata/sprite/sprite.####.exr' -o "$out/retime/sprite60.####.exr" \
     --fps-from 24 --fps-to 60 --quality 1/2
+# Slow motion with motion blur along the vectors (shutter in output frames)
+$mr retime 'testdata/sprite/sprite.####.exr' -o "$out/retime/sprite_blur.####.exr" \
+    --factor 2 --motion-blur --samples 9 --shutter 0.5
+# Motion blur of the sequence itself, keeping a reference point sharp
+$mr motion-blur 'testdata/sprite/sprite.####.exr' -o "$out/motion_blur/sprite.####.exr" \
+    --samples 9 --shutter 1
 # One in-between, and a transition between two clips (the Morph node)
 $mr interpolate testdata/pan/pan.1001.png testdata/pan/pan.1002.png --time 0.5 \
     -o "$out/interpolate/pan_mid.png"
@@ -33,4 +39,10 @@ $mr frequency-merge --low "$out/freq/low.####.exr" --mid "$out/freq/mid.####.exr
 $mr flow 'testdata/pan/pan.####.png' -o "$out/flow/pan.####.exr" --quality 1/2
 $mr flow testdata/sprite/sprite.0001.exr testdata/sprite/sprite.0002.exr \
     -o "$out/flow/sprite.flo" --visualize "$out/flow/sprite_flow.png"
+# Machine Learning interpolation with the shipped ONNX model (installs the
+# ONNX Runtime library into .onnxruntime/ on first use)
+ORT_DYLIB_PATH="$(bash scripts/setup-onnxruntime.sh)"
+export ORT_DYLIB_PATH
+$mr interpolate testdata/pan/pan.1001.png testdata/pan/pan.1002.png --method ml \
+    -o "$out/interpolate/pan_mid_ml.png" --engine-cache target/demo/ml-cache
 echo "demo outputs in $out/"
