@@ -113,7 +113,7 @@ impl CutRule {
 pub struct CutScore {
     /// Pearson correlation of A's range-compressed luma with B's sampled
     /// along the forward flow, over the pixels visible in both (−1 ..= 1;
-    /// 1 for a flat pair).
+    /// 1 for a flat pair). Both scores use every other row and column.
     pub correlation: f32,
     /// Fraction of A's pixels occluded in B (occlusion > ½).
     pub occluded: f32,
@@ -178,11 +178,13 @@ pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMo
     (flow.forward, flow.backward) = (forward, backward);
     (flow.occlusion_forward, flow.occlusion_backward) = (occ_f, occ_b);
     // Sums per row (f64), then in row order: the same on any thread count.
+    // Every other row and column: a global score needs no more.
     let rows: Vec<[f64; 7]> = (0..h)
         .into_par_iter()
+        .step_by(2)
         .map(|y| {
             let mut s = [0.0f64; 7];
-            for x in 0..w {
+            for x in (0..w).step_by(2) {
                 let k = y * w + x;
                 let o = flow.occlusion_forward[k];
                 if o > 0.5 {
@@ -227,7 +229,7 @@ pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMo
         flow,
         cut: CutScore {
             correlation: correlation as f32,
-            occluded: (s[6] / (w * h) as f64) as f32,
+            occluded: (s[6] / (w.div_ceil(2) * h.div_ceil(2)) as f64) as f32,
         },
     })
 }
@@ -411,6 +413,27 @@ pub(crate) struct Cubic {
     wy: [f32; 4],
 }
 
+/// The smaller of `a` and `b` as a plain compare (one `minps`; `f32::min`'s
+/// NaN handling costs a blend). Inputs are finite in practice; a NaN
+/// propagates instead of panicking.
+#[inline]
+fn min(a: f32, b: f32) -> f32 {
+    if b < a { b } else { a }
+}
+
+/// The larger of `a` and `b` as a plain compare (see [`min`]).
+#[inline]
+fn max(a: f32, b: f32) -> f32 {
+    if b > a { b } else { a }
+}
+
+/// `v` clamped to `[lo, hi]` without `f32::clamp`'s `lo <= hi` assertion
+/// (which a NaN would trip).
+#[inline]
+fn clamp(v: f32, lo: f32, hi: f32) -> f32 {
+    max(lo, min(v, hi))
+}
+
 /// Keys-cubic (a = −0.75) weights of the taps at `−1, 0, 1, 2` for a
 /// fraction `f`.
 #[inline]
@@ -463,11 +486,11 @@ impl Cubic {
         for r in self.rows {
             for c in self.cols {
                 let v = at(r + c);
-                lo = lo.min(v);
-                hi = hi.max(v);
+                lo = min(lo, v);
+                hi = max(hi, v);
             }
         }
-        sum.clamp(lo, hi)
+        clamp(sum, lo, hi)
     }
 
     /// [`Cubic::apply`] on every component of an RGBA pixel (the same
@@ -484,14 +507,14 @@ impl Cubic {
                 let p = px[r + self.cols[i]];
                 for c in 0..4 {
                     row[c] += self.wx[i] * p[c];
-                    lo[c] = lo[c].min(p[c]);
-                    hi[c] = hi[c].max(p[c]);
+                    lo[c] = min(lo[c], p[c]);
+                    hi[c] = max(hi[c], p[c]);
                 }
             }
             for c in 0..4 {
                 sum[c] += self.wy[j] * row[c];
             }
         }
-        std::array::from_fn(|c| sum[c].clamp(lo[c], hi[c]))
+        std::array::from_fn(|c| clamp(sum[c], lo[c], hi[c]))
     }
 }

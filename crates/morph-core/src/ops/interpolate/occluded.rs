@@ -9,9 +9,10 @@
 //! uncovered: the *background* at that boundary.
 //!
 //! Per pixel `p` with occlusion above ½ whose vector stays inside the frame
-//! (pixels leaving the frame keep theirs): along each of the 8 directions
-//! `d` (E, NE, N, NW, W, SW, S, SE order: `(1,0), (1,−1), (0,−1), (−1,−1),
-//! (−1,0), (−1,1), (0,1), (1,1)`), the first pixel `n = p + k·d`, `k = 1..=R`,
+//! (pixels leaving the frame keep theirs): along each of the 4 axis
+//! directions `d` (E, N, W, S order: `(1,0), (0,−1), (−1,0), (0,1)`; the
+//! diagonals too cost 80 % more time at 720p for 0.26 dB on the occlusion
+//! case), the first pixel `n = p + k·d`, `k = 1..=R`,
 //! with occlusion at most ½ is a candidate with vector `c = V(n)`. Two
 //! frames cannot tell from the motion alone which neighbour the occluded
 //! band belongs to (the covering and the covered surface approach each
@@ -48,16 +49,7 @@ const SAME_VECTOR2: f32 = 0.0625;
 /// at twice this).
 const MATCHED: f32 = 0.03;
 
-const DIRECTIONS: [(isize, isize); 8] = [
-    (1, 0),
-    (1, -1),
-    (0, -1),
-    (-1, -1),
-    (-1, 0),
-    (-1, 1),
-    (0, 1),
-    (1, 1),
-];
+const DIRECTIONS: [(isize, isize); 4] = [(1, 0), (0, -1), (-1, 0), (0, 1)];
 
 /// Search radius for a field: twice the largest motion plus two, 4..=64.
 pub(crate) fn radius(field: &FlowField) -> usize {
@@ -124,7 +116,7 @@ fn background_vector(
     let mut best: Option<(f32, [f32; 2])> = None;
     // Match errors already computed, by vector: candidates of one surface
     // share (nearly) one vector, so most pixels evaluate two or three.
-    let mut seen: [([f32; 2], f32); 8] = [([0.0; 2], 0.0); 8];
+    let mut seen: [([f32; 2], f32); 4] = [([0.0; 2], 0.0); 4];
     let mut seen_len = 0;
     for (dx, dy) in DIRECTIONS {
         for step in 1..=r as isize {
