@@ -16,13 +16,11 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use morph::Engine;
 use morph_core::ops::flow::FlowParams;
-use morph_core::params::AnalysisQuality;
 use morph_io::format::{self, FileFormat, WriteOptions};
 use morph_io::sequence::{self, FrameSource, Pattern};
 
 use crate::Failure;
-use crate::args::{FlowArgs, Global, InputOpts, MissingArg, QualityArg};
-use crate::events::Event;
+use crate::args::{FlowArgs, Global, InputOpts, MissingArg};
 use crate::render::{self, FrameOutput, LoopSettings};
 
 /// What `--output` holds, from its extension.
@@ -45,17 +43,6 @@ impl VectorFormat {
                 path.display()
             ),
         }
-    }
-}
-
-/// `--quality` as the estimator's analysis resolution.
-fn quality(arg: QualityArg) -> AnalysisQuality {
-    match arg {
-        QualityArg::Sixteenth => AnalysisQuality::Sixteenth,
-        QualityArg::Eighth => AnalysisQuality::Eighth,
-        QualityArg::Quarter => AnalysisQuality::Quarter,
-        QualityArg::Half => AnalysisQuality::Half,
-        QualityArg::Full => AnalysisQuality::Full,
     }
 }
 
@@ -145,7 +132,7 @@ fn plan_output_pattern(flag: &str, path: &Path, count: usize) -> anyhow::Result<
 
 /// Computes and writes the vectors of every pair.
 pub fn run(global: &Global, args: &FlowArgs) -> Result<(), Failure> {
-    let params = FlowParams::with_quality(quality(args.quality));
+    let params = FlowParams::with_quality(super::quality(args.quality));
     params.validate()?;
     let kind = VectorFormat::from_path(&args.output)?;
     let pairs = plan_pairs(args)?;
@@ -197,7 +184,7 @@ pub fn run(global: &Global, args: &FlowArgs) -> Result<(), Failure> {
                     source.frame + 1,
                     source.frame
                 );
-                warn(global, source.frame, &message);
+                super::warn(global, Some(source.frame), &message);
             }
             let t = Instant::now();
             // Over a sequence, this pair's A is the last pair's B: reuse the
@@ -256,17 +243,4 @@ fn sequence_frame(a: &Path, b: &Path, sequence_mode: bool) -> Option<i64> {
         return None;
     }
     render::parse_pattern(a).ok()?.frame_of(b)
-}
-
-/// A warning: an event with `--json`, else the log.
-fn warn(global: &Global, frame: i64, message: &str) {
-    if global.json {
-        Event::Warning {
-            frame: Some(frame),
-            message,
-        }
-        .emit();
-    } else {
-        tracing::warn!(frame, "{message}");
-    }
 }

@@ -15,29 +15,16 @@ use morph::{Engine, MorphNode, Retimer};
 use morph_core::Image;
 use morph_core::ops::flow::FlowParams;
 use morph_core::ops::interpolate::{CutRule, Source};
-use morph_core::params::{AnalysisQuality, Interpolation, Mix, MorphParams, RangeMode};
+use morph_core::params::{Interpolation, Mix, MorphParams, RangeMode};
 use morph_core::timing::Retime;
 use morph_io::format;
 use morph_io::sequence::{self, FrameRange, FrameSource, Pattern};
 
 use crate::Failure;
 use crate::args::{
-    CutRuleArg, Global, InterpolateArgs, InterpolationOpts, MethodArg, MorphArgs, QualityArg,
-    RetimeArgs,
+    CutRuleArg, Global, InterpolateArgs, InterpolationOpts, MethodArg, MorphArgs, RetimeArgs,
 };
-use crate::events::Event;
 use crate::render::{self, FrameOutput, LoopSettings};
-
-/// `--quality` as the analysis resolution.
-fn quality(arg: QualityArg) -> AnalysisQuality {
-    match arg {
-        QualityArg::Sixteenth => AnalysisQuality::Sixteenth,
-        QualityArg::Eighth => AnalysisQuality::Eighth,
-        QualityArg::Quarter => AnalysisQuality::Quarter,
-        QualityArg::Half => AnalysisQuality::Half,
-        QualityArg::Full => AnalysisQuality::Full,
-    }
-}
 
 /// `--cut-rule`, or the command's default.
 fn cut_rule(arg: Option<CutRuleArg>, default: CutRule) -> CutRule {
@@ -57,7 +44,7 @@ fn node_params(opts: &InterpolationOpts) -> MorphParams {
             MethodArg::Ml => Interpolation::MachineLearning,
         },
         rendering_platform: super::platform(opts.platform),
-        motion_analysis_quality: quality(opts.quality),
+        motion_analysis_quality: super::quality(opts.quality),
         use_16_bit_fp: opts.fp16,
         ml_engine_cache: true,
         ..Default::default()
@@ -144,19 +131,6 @@ fn print_compute(global: &Global, frame: i64, ms: f64) {
     }
 }
 
-/// A warning: an event with `--json`, else the log.
-fn warn(global: &Global, frame: i64, message: &str) {
-    if global.json {
-        Event::Warning {
-            frame: Some(frame),
-            message,
-        }
-        .emit();
-    } else {
-        tracing::warn!(frame, "{message}");
-    }
-}
-
 /// Warns when an in-between met a scene cut.
 fn note_cut(global: &Global, frame: i64, source: Source, rule: CutRule, t: f32) {
     let applied = match source {
@@ -164,9 +138,9 @@ fn note_cut(global: &Global, frame: i64, source: Source, rule: CutRule, t: f32) 
         Source::A | Source::B if t != 0.0 && t != 1.0 => "showing the nearest frame",
         _ => return,
     };
-    warn(
+    super::warn(
         global,
-        frame,
+        Some(frame),
         &format!("scene cut detected between the input frames: {applied} (--cut-rule {rule:?})"),
     );
 }
@@ -475,9 +449,9 @@ pub fn morph(global: &Global, args: &MorphArgs) -> Result<(), Failure> {
         .collect();
     for s in src_a.iter().chain(&src_b) {
         if let Some(from) = s.held_from {
-            warn(
+            super::warn(
                 global,
-                s.frame,
+                Some(s.frame),
                 &format!(
                     "input frame {} missing, holding frame {from}",
                     s.path.display()

@@ -31,6 +31,28 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// `--quality` as the analysis resolution (motion_analysis_quality).
+pub fn quality(arg: crate::args::QualityArg) -> morph_core::params::AnalysisQuality {
+    use crate::args::QualityArg;
+    use morph_core::params::AnalysisQuality;
+    match arg {
+        QualityArg::Sixteenth => AnalysisQuality::Sixteenth,
+        QualityArg::Eighth => AnalysisQuality::Eighth,
+        QualityArg::Quarter => AnalysisQuality::Quarter,
+        QualityArg::Half => AnalysisQuality::Half,
+        QualityArg::Full => AnalysisQuality::Full,
+    }
+}
+
+/// A warning: an event with `--json`, else the log.
+pub fn warn(global: &crate::args::Global, frame: Option<i64>, message: &str) {
+    if global.json {
+        crate::events::Event::Warning { frame, message }.emit();
+    } else {
+        tracing::warn!(frame, "{message}");
+    }
+}
+
 /// `--platform` as the engine's rendering platform.
 pub fn platform(arg: PlatformArg) -> RenderingPlatform {
     match arg {

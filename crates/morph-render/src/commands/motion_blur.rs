@@ -26,25 +26,13 @@ use anyhow::{Context, bail};
 use morph::Engine;
 use morph_core::ops::flow::{FlowParams, FlowResult};
 use morph_core::ops::motion_blur::{MotionBlurInputs, draw_reference_crosshair};
-use morph_core::params::{AnalysisQuality, MotionBlurParams, ReferencePoint};
+use morph_core::params::{MotionBlurParams, ReferencePoint};
 use morph_core::{FlowField, Image};
 use morph_io::sequence::FrameSource;
 
 use crate::Failure;
-use crate::args::{Global, MotionBlurArgs, QualityArg};
-use crate::events::Event;
+use crate::args::{Global, MotionBlurArgs};
 use crate::render::{self, FrameOutput, LoopSettings};
-
-/// `--quality` as the estimator's analysis resolution.
-fn quality(arg: QualityArg) -> AnalysisQuality {
-    match arg {
-        QualityArg::Sixteenth => AnalysisQuality::Sixteenth,
-        QualityArg::Eighth => AnalysisQuality::Eighth,
-        QualityArg::Quarter => AnalysisQuality::Quarter,
-        QualityArg::Half => AnalysisQuality::Half,
-        QualityArg::Full => AnalysisQuality::Full,
-    }
-}
 
 /// Parses `X,Y` (integers; the range is checked by
 /// `MotionBlurParams::validate`).
@@ -147,26 +135,17 @@ fn scaled(field: &FlowField, k: f32) -> FlowField {
     FlowField::from_vectors(field.width(), field.height(), v).expect("same size")
 }
 
-/// A warning: an event with `--json`, else the log.
-fn warn(global: &Global, frame: Option<i64>, message: &str) {
-    if global.json {
-        Event::Warning { frame, message }.emit();
-    } else {
-        tracing::warn!(frame, "{message}");
-    }
-}
-
 /// Blurs every frame of the input sequence into the output sequence.
 pub fn run(global: &Global, args: &MotionBlurArgs) -> Result<(), Failure> {
     let params = blur_params(args)?;
-    let flow = FlowParams::with_quality(quality(args.quality));
+    let flow = FlowParams::with_quality(super::quality(args.quality));
     flow.validate()?;
     let (_, frames, _) = render::plan_input(&args.input, &args.input_opts)?;
     let out = render::plan_output(&args.output_opts.output, frames.len())?;
     let write = render::write_options(&args.output_opts)?;
     let engine = Engine::new(super::platform(args.platform))?;
     if frames.len() == 1 {
-        warn(
+        super::warn(
             global,
             Some(frames[0].frame),
             "a single frame has no motion: it is written unchanged",

@@ -32,7 +32,11 @@ pub struct Splat {
 pub fn cost(o: f32) -> u32 {
     // NaN (never produced by the flow) counts as occluded.
     let o = if o.is_nan() { 1.0 } else { o.clamp(0.0, 1.0) };
-    (o * 255.0).round() as u32
+    // `round` (halves away from zero) without the libm call: x ≥ 0, and
+    // x − trunc(x) is exact.
+    let x = o * 255.0;
+    let r = x as u32;
+    r + u32::from(x - r as f32 >= 0.5)
 }
 
 /// Splats `flow` to time `t` (see the module docs, pass 1).

@@ -361,3 +361,14 @@ fn agreement_is_one_within_tolerance_and_zero_beyond_twice() {
     assert_eq!(agree([1.0, 0.0], [1.2, 0.0]), 1.0);
     assert_eq!(agree([0.0, 0.0], [3.0, 0.0]), 0.0);
 }
+
+#[test]
+fn splat_cost_rounds_like_f32_round() {
+    for k in 0..=200_000u32 {
+        let o = k as f32 / 200_000.0;
+        assert_eq!(splat::cost(o), (o * 255.0).round() as u32, "o = {o}");
+    }
+    assert_eq!(splat::cost(f32::NAN), 255);
+    assert_eq!(splat::cost(-3.0), 0);
+    assert_eq!(splat::cost(7.0), 255);
+}
