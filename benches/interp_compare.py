@@ -30,17 +30,21 @@ Methods:
              static build. Time: the whole process (decoding four PNGs,
              encoding four; its YUV round trip alone costs it ~0.3 code
              values of error).
-  morph Q    `morph-render interpolate A B --time 0.5 --quality Q
-             --platform cpu`; time: the compute_ms it prints (flow and
-             in-between in-process, no file I/O).
-  morph ml   the same with `--method ml` (the shipped ONNX model, CPU
-             execution provider, engine cache warmed once); needs ONNX
-             Runtime (`scripts/setup-onnxruntime.sh`; --no-ml skips it).
+  morph Q    the library (CPU) at analysis quality Q through the
+             `interp_bench` example in --serve mode: one warm process per
+             pair like OpenCV's, one timed call (flow both ways, pair
+             analysis, in-between) per run, no file I/O. (`morph-render
+             interpolate` prints the same compute_ms for one call in a cold
+             process, some 20 ms more at 720p: first-touch page faults.)
+  morph ml   `morph-render interpolate --method ml` (the shipped ONNX
+             model, CPU execution provider, engine cache warmed once), its
+             compute_ms; needs ONNX Runtime (`scripts/setup-onnxruntime.sh`;
+             --no-ml skips it).
 Scores over the frame less a 16-px border (content entering the frame is
 unknowable). Times are medians of --reps runs, methods interleaved.
 
 Usage (from the repository root):
-  cargo build --release -p morph-render
+  cargo build --release -p morph-render -p morph-core --example interp_bench
   pip install imageio-ffmpeg scikit-image opencv-python-headless
   python3 benches/interp_compare.py [--size 1280x720] [--reps 3] [--quality 1/4 1/2]
 """
@@ -161,6 +165,44 @@ class Ffmpeg:
         return ms
 
 
+class MorphServe:
+    """The interp_bench example in --serve mode: one warm process per pair
+    (like OpenCV's), one timed library call (flow both ways, pair analysis,
+    in-between) per `once`, the in-between read back at the end."""
+
+    def __init__(self, a, b, tmp, quality, binary):
+        h, w = a.shape[:2]
+        self.shape = (h, w)
+        paths = []
+        for tag, img in (("a", a), ("b", b)):
+            rgba = np.ones((h, w, 4), np.float32)
+            rgba[..., :3] = img.astype(np.float32) / 255.0
+            p = tmp / f"serve_{tag}.f32"
+            rgba.astype("<f4").tofile(p)
+            paths.append(str(p))
+        self.out_path = tmp / f"serve_{quality.replace('/', '_')}.f32"
+        cmd = [str(binary), *paths, str(w), str(h), str(self.out_path), "--quality", quality,
+               "--time", "0.5", "--serve"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            sys.exit(f"interp_bench failed: {' '.join(cmd)}")
+
+    def once(self):
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline().strip().split("=")[1])
+
+    @property
+    def out(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            if self.proc.wait() != 0:
+                sys.exit("interp_bench failed")
+        rgba = np.fromfile(self.out_path, "<f4").reshape(*self.shape, 4)
+        return np.clip(np.round(rgba[..., :3] * 255.0), 0, 255).astype(np.uint8)
+
+
 class Morph:
     def __init__(self, a, b, tmp, quality, binary, method="mv"):
         self.binary, self.quality, self.method = binary, quality, method
@@ -187,13 +229,17 @@ def main():
     ap.add_argument("--quality", nargs="+", default=["1/4", "1/2"])
     ap.add_argument("--cases", nargs="+", default=CASES)
     ap.add_argument("--bin", default=str(ROOT / "target/release/morph-render"))
+    ap.add_argument("--bench-bin", default=str(ROOT / "target/release/examples/interp_bench"))
     ap.add_argument("--no-ffmpeg", action="store_true")
     ap.add_argument("--no-ml", action="store_true", help="skip --method ml (ONNX Runtime)")
     args = ap.parse_args()
     w, h = map(int, args.size.split("x"))
     binary = pathlib.Path(args.bin)
-    if not binary.exists():
-        sys.exit(f"{binary} not found: cargo build --release -p morph-render")
+    bench_binary = pathlib.Path(args.bench_bin)
+    for b in (binary, bench_binary):
+        if not b.exists():
+            sys.exit(f"{b} not found: cargo build --release -p morph-render "
+                     "-p morph-core --example interp_bench")
     src, sprite = fc.mosaic(), fc.sprite_source()
     methods = ["blend", "DIS warp"] + ([] if args.no_ffmpeg else ["ffmpeg mci"]) + \
         [f"morph {q}" for q in args.quality] + ([] if args.no_ml else ["morph ml"])
@@ -209,7 +255,7 @@ def main():
             if not args.no_ffmpeg:
                 runners["ffmpeg mci"] = Ffmpeg(a, b, tmp)
             for q in args.quality:
-                runners[f"morph {q}"] = Morph(a, b, tmp, q, binary)
+                runners[f"morph {q}"] = MorphServe(a, b, tmp, q, bench_binary)
             if not args.no_ml:
                 runners["morph ml"] = Morph(a, b, tmp, "1/4", binary, "ml")
                 runners["morph ml"].once()  # warm-up: writes the engine cache

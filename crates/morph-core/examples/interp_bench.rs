@@ -2,8 +2,14 @@
 //! interpolation outside the CLI (`benches/interp_compare.py` times the CLI).
 //!
 //! ```text
-//! interp_bench A.f32 B.f32 WIDTH HEIGHT OUT.f32 [--quality 1/2] [--time 0.5] [--repeat N]
+//! interp_bench A.f32 B.f32 WIDTH HEIGHT OUT.f32 [--quality 1/2] [--time 0.5] [--repeat N] [--serve]
 //! ```
+//!
+//! With `--serve` it runs once to warm up, prints `ready`, then times one
+//! in-between (flow, pair analysis and interpolation) per line read from
+//! stdin and prints its `compute_ms=`; at the end of input it writes OUT
+//! (as `flow_bench --serve`, so `benches/interp_compare.py` can interleave
+//! it with OpenCV in one warm process each).
 //!
 //! A and B are raw little-endian f32 RGBA (`WIDTH × HEIGHT × 4`, rows
 //! top-down). Writes the in-between to OUT (same layout), its vectors to
@@ -50,8 +56,13 @@ fn main() {
     let (w, h): (u32, u32) = (args[2].parse().unwrap(), args[3].parse().unwrap());
     let (a, b) = (read_rgba(&args[0], w, h), read_rgba(&args[1], w, h));
     let (mut quality, mut t, mut repeat) = (AnalysisQuality::Half, 0.5f32, 3usize);
+    let mut serve = false;
     let mut rest = args[5..].iter();
     while let Some(flag) = rest.next() {
+        if flag == "--serve" {
+            serve = true;
+            continue;
+        }
         let value = rest.next().expect("a value");
         match flag.as_str() {
             "--quality" => quality = AnalysisQuality::parse(value).unwrap(),
@@ -61,6 +72,26 @@ fn main() {
         }
     }
     let params = FlowParams::with_quality(quality);
+    let run = || {
+        let flow = estimate_flow(&a, &b, &params).unwrap();
+        let motion = analyse_pair(&a, &b, flow).unwrap();
+        let r = interpolate(&a, &b, &motion, t, CutRule::Nearest).unwrap();
+        (r, motion)
+    };
+    if serve {
+        use std::io::{BufRead, Write};
+        let mut out = run();
+        println!("ready");
+        std::io::stdout().flush().unwrap();
+        for line in std::io::stdin().lock().lines() {
+            line.unwrap();
+            let s = Instant::now();
+            out = run();
+            println!("compute_ms={:.2}", s.elapsed().as_secs_f64() * 1e3);
+            std::io::stdout().flush().unwrap();
+        }
+        return write_out(&args[4], &out.0, &out.1);
+    }
     let (mut tf, mut ta, mut ti) = (Vec::new(), Vec::new(), Vec::new());
     let mut out = None;
     for i in 0..=repeat {
@@ -80,46 +111,25 @@ fn main() {
         }
         out = Some((r, motion));
     }
-    {
-        let flow = estimate_flow(&a, &b, &params).unwrap();
-        let motion = analyse_pair(&a, &b, flow).unwrap();
-        for _ in 0..2 {
-            let s = Instant::now();
-            let la = morph_core::ops::flow::range_compressed_luma(&a);
-            let tl = s.elapsed().as_secs_f64() * 1e3;
-            let lb = morph_core::ops::flow::range_compressed_luma(&b);
-            let s = Instant::now();
-            let _ = morph_core::ops::interpolate::fill_occluded(
-                &motion.flow.forward,
-                &motion.flow.occlusion_forward,
-                &la,
-                &lb,
-            );
-            let to = s.elapsed().as_secs_f64() * 1e3;
-            println!("luma_ms={tl:.1} fill_occluded_ms={to:.1}");
-            let s = Instant::now();
-            let sp = morph_core::ops::interpolate::splat(&motion.flow, t);
-            let t1 = s.elapsed().as_secs_f64() * 1e3;
-            let s = Instant::now();
-            let v = morph_core::ops::interpolate::fill(&sp);
-            let t2 = s.elapsed().as_secs_f64() * 1e3;
-            let s = Instant::now();
-            let _ = morph_core::ops::interpolate::compose(&a, &b, &motion.flow, &v, &sp.from_b, t);
-            let t3 = s.elapsed().as_secs_f64() * 1e3;
-            println!("splat_ms={t1:.1} fill_ms={t2:.1} compose_ms={t3:.1}");
-        }
-    }
     println!("flow_ms={:.1}", median(tf));
     println!("analyse_ms={:.1}", median(ta));
     println!("interpolate_ms={:.1}", median(ti));
     let (r, motion) = out.unwrap();
+    write_out(&args[4], &r, &motion);
+}
+
+fn write_out(
+    path: &str,
+    r: &morph_core::ops::interpolate::Interpolated,
+    motion: &morph_core::ops::interpolate::PairMotion,
+) {
     let bytes: Vec<u8> = r
         .image
         .as_flat()
         .iter()
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    std::fs::write(&args[4], bytes).unwrap();
+    std::fs::write(path, bytes).unwrap();
     let vec: Vec<u8> = r
         .vectors
         .vectors()
@@ -127,7 +137,7 @@ fn main() {
         .flatten()
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    std::fs::write(format!("{}.vec", args[4]), vec).unwrap();
+    std::fs::write(format!("{path}.vec"), vec).unwrap();
     let occ: Vec<u8> = motion
         .flow
         .occlusion_forward
@@ -135,5 +145,5 @@ fn main() {
         .chain(&motion.flow.occlusion_backward)
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    std::fs::write(format!("{}.occ", args[4]), occ).unwrap();
+    std::fs::write(format!("{path}.occ"), occ).unwrap();
 }
