@@ -21,8 +21,10 @@ pub const WIDTH: usize = 160;
 /// Frame height of the cases.
 pub const HEIGHT: usize = 128;
 
-/// An 8-bit RGB photo as f32, sampled bicubically.
-struct Photo {
+/// An 8-bit RGB photo as f32, sampled bicubically ([`Photo::sample`]) or
+/// bilinearly ([`Photo::sample_bilinear`]) over a mirror-extended source.
+/// Shared with the motion-blur scene.
+pub(crate) struct Photo {
     width: usize,
     height: usize,
     rgb: Vec<[f32; 3]>,
@@ -44,11 +46,11 @@ impl Photo {
         Photo { width, height, rgb }
     }
 
-    fn astronaut() -> Self {
+    pub(crate) fn astronaut() -> Self {
         Photo::new(ASTRONAUT, 256, 256)
     }
 
-    fn chelsea() -> Self {
+    pub(crate) fn chelsea() -> Self {
         Photo::new(CHELSEA, 96, 96)
     }
 
@@ -60,6 +62,23 @@ impl Photo {
             (if m < n { m } else { 2 * n - 1 - m }) as usize
         };
         self.rgb[mirror(y, self.height) * self.width + mirror(x, self.width)]
+    }
+
+    /// Bilinear at continuous coordinates, pixel centres at `i + 0.5`.
+    pub(crate) fn sample_bilinear(&self, x: f64, y: f64) -> [f32; 3] {
+        let (x, y) = (x - 0.5, y - 0.5);
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
+        let (x0, y0) = (x0 as isize, y0 as isize);
+        let (a, b) = (self.texel(x0, y0), self.texel(x0 + 1, y0));
+        let (c, d) = (self.texel(x0, y0 + 1), self.texel(x0 + 1, y0 + 1));
+        let mut out = [0.0; 3];
+        for k in 0..3 {
+            let top = a[k] + fx * (b[k] - a[k]);
+            let bottom = c[k] + fx * (d[k] - c[k]);
+            out[k] = top + fy * (bottom - top);
+        }
+        out
     }
 
     /// Catmull-Rom bicubic at continuous coordinates with pixel centres at

@@ -13,62 +13,10 @@
 
 use crate::flow::FlowField;
 use crate::image::{Image, SampleFormat};
-
-const ASTRONAUT: &[u8] = include_bytes!("../../../tests/data/astronaut_256.rgb8");
-const CHELSEA: &[u8] = include_bytes!("../../../tests/data/chelsea_96.rgb8");
+use crate::ops::flow::fixtures::Photo;
 
 /// Name of the extra channel holding the sprite's coverage.
 pub const MATTE_CHANNEL: &str = "sprite.matte";
-
-/// An 8-bit RGB photo as f32.
-struct Photo {
-    width: usize,
-    height: usize,
-    rgb: Vec<[f32; 3]>,
-}
-
-impl Photo {
-    fn new(bytes: &[u8], width: usize, height: usize) -> Self {
-        assert_eq!(bytes.len(), width * height * 3);
-        let rgb = bytes
-            .chunks_exact(3)
-            .map(|p| {
-                [
-                    p[0] as f32 / 255.0,
-                    p[1] as f32 / 255.0,
-                    p[2] as f32 / 255.0,
-                ]
-            })
-            .collect();
-        Photo { width, height, rgb }
-    }
-
-    fn texel(&self, x: i64, y: i64) -> [f32; 3] {
-        let mirror = |v: i64, n: usize| {
-            let n = n as i64;
-            let m = v.rem_euclid(2 * n);
-            (if m < n { m } else { 2 * n - 1 - m }) as usize
-        };
-        self.rgb[mirror(y, self.height) * self.width + mirror(x, self.width)]
-    }
-
-    /// Bilinear at continuous coordinates, pixel centres at `i + 0.5`.
-    fn sample(&self, x: f64, y: f64) -> [f32; 3] {
-        let (x, y) = (x - 0.5, y - 0.5);
-        let (x0, y0) = (x.floor(), y.floor());
-        let (fx, fy) = ((x - x0) as f32, (y - y0) as f32);
-        let (x0, y0) = (x0 as i64, y0 as i64);
-        let (a, b) = (self.texel(x0, y0), self.texel(x0 + 1, y0));
-        let (c, d) = (self.texel(x0, y0 + 1), self.texel(x0 + 1, y0 + 1));
-        let mut out = [0.0; 3];
-        for k in 0..3 {
-            let top = a[k] + fx * (b[k] - a[k]);
-            let bottom = c[k] + fx * (d[k] - c[k]);
-            out[k] = top + fy * (bottom - top);
-        }
-        out
-    }
-}
 
 /// A background photo translating at `background` px per frame and a
 /// textured disk moving at `sprite` px per frame over it.
@@ -130,7 +78,7 @@ impl Scene {
     /// The frame at time `t` (frames): RGB, alpha 1, and the disk's
     /// coverage in [`MATTE_CHANNEL`].
     pub fn render(&self, t: f64) -> Image {
-        let (bg, fg) = (Photo::new(ASTRONAUT, 256, 256), Photo::new(CHELSEA, 96, 96));
+        let (bg, fg) = (Photo::astronaut(), Photo::chelsea());
         let (w, h) = (self.width as usize, self.height as usize);
         let mut image = Image::new(self.width, self.height);
         let mut matte = vec![0.0f32; w * h];
@@ -138,11 +86,11 @@ impl Scene {
         for y in 0..h {
             for x in 0..w {
                 let p = [x as f64 + 0.5, y as f64 + 0.5];
-                let b = bg.sample(
+                let b = bg.sample_bilinear(
                     p[0] - t * self.background[0] as f64 + 30.0,
                     p[1] - t * self.background[1] as f64 + 40.0,
                 );
-                let f = fg.sample(p[0] - c[0] + 48.0, p[1] - c[1] + 48.0);
+                let f = fg.sample_bilinear(p[0] - c[0] + 48.0, p[1] - c[1] + 48.0);
                 let m = self.matte(p, t);
                 let k = y * w + x;
                 image.pixels_mut()[k] = [
