@@ -219,7 +219,7 @@ pub fn check_supported(params: &MorphParams) -> Result<(), CoreError> {
 /// ```no_run
 /// use morph::{Engine, MorphNode, RenderingPlatform};
 /// use morph::core::params::{MorphParams, RangeMode};
-/// # fn load(clip: &str, frame: i64) -> morph::core::Image { unimplemented!() }
+/// # fn load(_clip: &str, _frame: i64) -> morph::core::Image { morph::core::Image::new(8, 8) }
 ///
 /// let engine = Engine::new(RenderingPlatform::Auto)?;
 /// let mut params = MorphParams {
