@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -80,9 +81,10 @@ fn read_frame(path: &Path) -> anyhow::Result<Image> {
 }
 
 /// Decoded input frames by path, so a frame used by two pairs (or two
-/// output frames) is read once. Keeps at most `capacity` frames.
+/// output frames) is read once; shared, not copied. Keeps at most
+/// `capacity` frames.
 struct FrameCache {
-    frames: HashMap<PathBuf, (u64, Image)>,
+    frames: HashMap<PathBuf, (u64, Arc<Image>)>,
     clock: u64,
     capacity: usize,
 }
@@ -96,13 +98,13 @@ impl FrameCache {
         }
     }
 
-    fn get(&mut self, path: &Path) -> anyhow::Result<Image> {
+    fn get(&mut self, path: &Path) -> anyhow::Result<Arc<Image>> {
         self.clock += 1;
         if let Some((used, image)) = self.frames.get_mut(path) {
             *used = self.clock;
-            return Ok(image.clone());
+            return Ok(Arc::clone(image));
         }
-        let image = read_frame(path)?;
+        let image = Arc::new(read_frame(path)?);
         if self.frames.len() >= self.capacity
             && let Some(oldest) = self
                 .frames
@@ -113,7 +115,7 @@ impl FrameCache {
             self.frames.remove(&oldest);
         }
         self.frames
-            .insert(path.to_owned(), (self.clock, image.clone()));
+            .insert(path.to_owned(), (self.clock, Arc::clone(&image)));
         Ok(image)
     }
 }
