@@ -485,77 +485,38 @@ impl<'ctx> Frame<'ctx> {
     ///
     /// # Errors
     /// Any error the frame's work raised; no image is returned then.
-    pub fn read_all(mut self, images: &[&GpuImage]) -> Result<Vec<Image>> {
-        let total: u64 = images
-            .iter()
-            .flat_map(|i| i.buffers())
-            .map(|b| b.size())
-            .sum();
-        let staging = self.buffer(
-            total,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            &format!("read-back of frame {}", self.label),
-        )?;
-        let mut offset = 0;
-        for buffer in images.iter().flat_map(|i| i.buffers()) {
-            self.encoder.copy_buffer_to_buffer(
-                buffer.buffer(),
-                0,
-                staging.buffer(),
-                offset,
-                buffer.size(),
-            );
-            offset += buffer.size();
-            self.keep.push(Arc::clone(buffer));
-        }
-        let view = match self.submit_and_wait(Some(&staging)) {
-            Ok(()) => staging
-                .buffer()
-                .get_mapped_range(..)
-                .map_err(|e| GpuError::Readback {
-                    what: "read-back".to_owned(),
-                    message: e.to_string(),
-                }),
-            Err(e) => Err(e),
-        };
-        let view = match view {
-            Ok(view) => view,
-            Err(e) => {
-                staging.discard();
-                return Err(e);
-            }
-        };
-        let bytes: &[u8] = &view;
-        let mut offset = 0usize;
-        let mut take = |n: usize| {
-            let slice = &bytes[offset..offset + n];
-            offset += n;
-            slice
-        };
-        let out = images
-            .iter()
-            .map(|image| {
-                let n = image.pixel_count() as usize;
-                let rgba_len = image.rgba.size() as usize;
-                let mut pixels = vec![[0.0f32; 4]; n];
-                bytemuck::cast_slice_mut::<[f32; 4], u8>(&mut pixels)
-                    .copy_from_slice(&take(rgba_len)[..n * RGBA_BYTES as usize]);
-                let planes = image
-                    .planes
-                    .iter()
-                    .map(|p| {
-                        let mut plane = vec![0.0f32; n];
-                        bytemuck::cast_slice_mut::<f32, u8>(&mut plane)
-                            .copy_from_slice(&take(p.size() as usize)[..n * PLANE_BYTES as usize]);
-                        plane
-                    })
-                    .collect();
-                image.header.to_image(pixels, planes)
-            })
-            .collect();
-        drop(view);
-        staging.buffer().unmap();
-        Ok(out)
+    pub fn read_all(self, images: &[&GpuImage]) -> Result<Vec<Image>> {
+        let buffers: Vec<&Arc<GpuBuffer>> = images.iter().flat_map(|i| i.buffers()).collect();
+        self.read_back(&buffers, |bytes| {
+            let mut offset = 0usize;
+            let mut take = |n: usize| {
+                let slice = &bytes[offset..offset + n];
+                offset += n;
+                slice
+            };
+            images
+                .iter()
+                .map(|image| {
+                    let n = image.pixel_count() as usize;
+                    let rgba_len = image.rgba.size() as usize;
+                    let mut pixels = vec![[0.0f32; 4]; n];
+                    bytemuck::cast_slice_mut::<[f32; 4], u8>(&mut pixels)
+                        .copy_from_slice(&take(rgba_len)[..n * RGBA_BYTES as usize]);
+                    let planes = image
+                        .planes
+                        .iter()
+                        .map(|p| {
+                            let mut plane = vec![0.0f32; n];
+                            bytemuck::cast_slice_mut::<f32, u8>(&mut plane).copy_from_slice(
+                                &take(p.size() as usize)[..n * PLANE_BYTES as usize],
+                            );
+                            plane
+                        })
+                        .collect();
+                    image.header.to_image(pixels, planes)
+                })
+                .collect()
+        })
     }
 
     /// Submits the frame, waits, and reads whole buffers back as f32 samples
@@ -566,7 +527,32 @@ impl<'ctx> Frame<'ctx> {
     ///
     /// # Errors
     /// Any error the frame's work raised; nothing is returned then.
-    pub fn read_buffers(mut self, buffers: &[&Arc<GpuBuffer>]) -> Result<Vec<Vec<f32>>> {
+    pub fn read_buffers(self, buffers: &[&Arc<GpuBuffer>]) -> Result<Vec<Vec<f32>>> {
+        self.read_back(buffers, |bytes| {
+            let mut offset = 0usize;
+            buffers
+                .iter()
+                .map(|b| {
+                    let n = b.size() as usize;
+                    let mut samples = vec![0.0f32; n / 4];
+                    bytemuck::cast_slice_mut::<f32, u8>(&mut samples)
+                        .copy_from_slice(&bytes[offset..offset + n]);
+                    offset += n;
+                    samples
+                })
+                .collect()
+        })
+    }
+
+    /// The one read-back path: copies `buffers` back to back into one
+    /// staging buffer, submits, waits, maps, and hands the bytes to
+    /// `decode`. On any error the staging buffer is discarded and nothing
+    /// is decoded.
+    fn read_back<T>(
+        mut self,
+        buffers: &[&Arc<GpuBuffer>],
+        decode: impl FnOnce(&[u8]) -> T,
+    ) -> Result<T> {
         let total: u64 = buffers.iter().map(|b| b.size()).sum();
         let staging = self.buffer(
             total,
@@ -602,19 +588,7 @@ impl<'ctx> Frame<'ctx> {
                 return Err(e);
             }
         };
-        let bytes: &[u8] = &view;
-        let mut offset = 0usize;
-        let out = buffers
-            .iter()
-            .map(|b| {
-                let n = b.size() as usize;
-                let mut samples = vec![0.0f32; n / 4];
-                bytemuck::cast_slice_mut::<f32, u8>(&mut samples)
-                    .copy_from_slice(&bytes[offset..offset + n]);
-                offset += n;
-                samples
-            })
-            .collect();
+        let out = decode(&view);
         drop(view);
         staging.buffer().unmap();
         Ok(out)
