@@ -364,36 +364,49 @@ pub(crate) struct Taps {
 
 impl Taps {
     /// Taps at `(x, y)` (pixel centres at integers), clamped to the frame.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(x: f32, y: f32, w: usize, h: usize) -> Self {
         let x = x.clamp(-1.0, w as f32);
         let y = y.clamp(-1.0, h as f32);
         let (x0, y0) = (floor_f32(x), floor_f32(y));
         let (fx, fy) = (x - x0, y - y0);
         let (ix, iy) = (x0 as isize, y0 as isize);
-        let cx = |v: isize| v.clamp(0, w as isize - 1) as usize;
-        let cy = |v: isize| v.clamp(0, h as isize - 1) as usize;
-        let (x0, x1, y0, y1) = (cx(ix), cx(ix + 1), cy(iy), cy(iy + 1));
-        Taps {
-            k: [y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1],
-            fx,
-            fy,
-        }
+        let k = if ix >= 0 && iy >= 0 && ix + 1 < w as isize && iy + 1 < h as isize {
+            // Inside: nothing to clamp (the common case).
+            let k = iy as usize * w + ix as usize;
+            [k, k + 1, k + w, k + w + 1]
+        } else {
+            let cx = |v: isize| v.clamp(0, w as isize - 1) as usize;
+            let cy = |v: isize| v.clamp(0, h as isize - 1) as usize;
+            let (x0, x1, y0, y1) = (cx(ix), cx(ix + 1), cy(iy), cy(iy + 1));
+            [y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1]
+        };
+        Taps { k, fx, fy }
     }
 
     /// `lerp(lerp(a, b, fx), lerp(c, d, fx), fy)` of `at` over the taps.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn apply(&self, at: impl Fn(usize) -> f32) -> f32 {
-        let (a, b, c, d) = (at(self.k[0]), at(self.k[1]), at(self.k[2]), at(self.k[3]));
+        self.lerp([at(self.k[0]), at(self.k[1]), at(self.k[2]), at(self.k[3])])
+    }
+
+    /// The bilinear blend of the four tap values (in tap order).
+    #[inline(always)]
+    fn lerp(&self, [a, b, c, d]: [f32; 4]) -> f32 {
         let top = a + self.fx * (b - a);
         let bottom = c + self.fx * (d - c);
         top + self.fy * (bottom - top)
     }
 
-    /// [`Taps::apply`] on both components of a vector field.
-    #[inline]
+    /// [`Taps::apply`] on both components of a vector field (each tap
+    /// loaded once).
+    #[inline(always)]
     pub(crate) fn apply2(&self, v: &[[f32; 2]]) -> [f32; 2] {
-        [self.apply(|k| v[k][0]), self.apply(|k| v[k][1])]
+        let p = self.k.map(|k| v[k]);
+        [
+            self.lerp([p[0][0], p[1][0], p[2][0], p[3][0]]),
+            self.lerp([p[0][1], p[1][1], p[2][1], p[3][1]]),
+        ]
     }
 }
 
@@ -409,6 +422,8 @@ pub(crate) struct Cubic {
     rows: [usize; 4],
     /// The four columns.
     cols: [usize; 4],
+    /// Whether the columns are `cols[0] + 0..4` (no edge clamping).
+    contiguous: bool,
     wx: [f32; 4],
     wy: [f32; 4],
 }
@@ -450,19 +465,29 @@ fn cubic_weights(f: f32) -> [f32; 4] {
 
 impl Cubic {
     /// Taps at `(x, y)` (pixel centres at integers), clamped to the frame.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(x: f32, y: f32, w: usize, h: usize) -> Self {
         let x = x.clamp(-1.0, w as f32);
         let y = y.clamp(-1.0, h as f32);
         let (x0, y0) = (floor_f32(x), floor_f32(y));
         let (fx, fy) = (x - x0, y - y0);
         let (ix, iy) = (x0 as isize, y0 as isize);
-        let cols = std::array::from_fn(|i| (ix - 1 + i as isize).clamp(0, w as isize - 1) as usize);
+        // Away from the left and right edges the four columns are
+        // consecutive (no clamping to do): [`Cubic::apply4`] then loads each
+        // row's taps as one slice.
+        let contiguous = ix >= 1 && ix + 2 < w as isize;
+        let cols = if contiguous {
+            let c = ix as usize - 1;
+            [c, c + 1, c + 2, c + 3]
+        } else {
+            std::array::from_fn(|i| (ix - 1 + i as isize).clamp(0, w as isize - 1) as usize)
+        };
         let rows =
             std::array::from_fn(|j| (iy - 1 + j as isize).clamp(0, h as isize - 1) as usize * w);
         Cubic {
             rows,
             cols,
+            contiguous,
             wx: cubic_weights(fx),
             wy: cubic_weights(fy),
         }
@@ -495,16 +520,22 @@ impl Cubic {
 
     /// [`Cubic::apply`] on every component of an RGBA pixel (the same
     /// arithmetic per component, each tap loaded once).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn apply4(&self, px: &[[f32; 4]]) -> [f32; 4] {
         let mut sum = [0.0f32; 4];
         let mut lo = [f32::INFINITY; 4];
         let mut hi = [f32::NEG_INFINITY; 4];
         for j in 0..4 {
             let r = self.rows[j];
+            let taps: [[f32; 4]; 4] = if self.contiguous {
+                let s = r + self.cols[0];
+                // One bounds check per row instead of one per tap.
+                px[s..s + 4].try_into().expect("four taps")
+            } else {
+                std::array::from_fn(|i| px[r + self.cols[i]])
+            };
             let mut row = [0.0f32; 4];
-            for i in 0..4 {
-                let p = px[r + self.cols[i]];
+            for (i, p) in taps.iter().enumerate() {
                 for c in 0..4 {
                     row[c] += self.wx[i] * p[c];
                     lo[c] = min(lo[c], p[c]);
