@@ -532,3 +532,137 @@ fn device_resident_flow_feeds_the_warp() {
     let host = gpu::interpolate(&ctx, a, b, motion, 0.5, CutRule::Nearest).unwrap();
     assert_eq!(image.pixels(), host.image.pixels());
 }
+
+/// `actual` and `expected` are the same in-between to the bit (image,
+/// extra channels, layout, vectors, source).
+fn assert_identical(actual: &Interpolated, expected: &Interpolated, what: &str) {
+    assert_eq!(actual.source, expected.source, "{what}: source");
+    assert_eq!(actual.image, expected.image, "{what}: image");
+    assert_eq!(actual.vectors, expected.vectors, "{what}: vectors");
+}
+
+#[test]
+fn a_resident_pair_gives_every_in_between_of_the_upload_path() {
+    // One upload, many in-betweens: the same kernels on the same inputs as
+    // `interpolate` (which uploads per call), so the results are identical
+    // to the bit, and therefore within the CPU tolerance of `check`.
+    let Some(ctx) = ctx() else { return };
+    let (a, b, motion) = layers();
+    let (a, b, motion) = (
+        Arc::new(a.clone()),
+        Arc::new(b.clone()),
+        Arc::new(motion.clone()),
+    );
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    assert!(pair.is_on(&ctx));
+    for t in [0.0, 0.125, 0.25, 0.5, 0.6, 0.9, 1.0] {
+        let resident = pair.interpolate(&ctx, t, CutRule::Nearest).unwrap();
+        let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap();
+        assert_identical(&resident, &uploaded, &format!("layers t={t}"));
+        let expected = cpu::interpolate(&a, &b, &motion, t, CutRule::Nearest).unwrap();
+        let d = diff(&resident, &expected);
+        assert!(
+            d.off as f64 <= MAX_OFF_FRACTION * d.pixels as f64,
+            "layers t={t} vs the CPU: {d:?}"
+        );
+        let (image, source) = pair.interpolate_image(&ctx, t, CutRule::Nearest).unwrap();
+        assert_eq!(source, resident.source, "t={t}");
+        assert_eq!(image, resident.image, "image only, t={t}");
+    }
+    // Bad times are the CPU's error.
+    let e = pair.interpolate(&ctx, 1.5, CutRule::Nearest).unwrap_err();
+    assert!(e.to_string().contains("time"), "{e}");
+    let e = pair
+        .interpolate_image(&ctx, -0.5, CutRule::Nearest)
+        .unwrap_err();
+    assert!(e.to_string().contains("time"), "{e}");
+}
+
+#[test]
+fn a_resident_pair_carries_extra_channels_and_cut_rules() {
+    let Some(ctx) = ctx() else { return };
+    // Extra channels (one only in A, one only in B), exactly placed flow.
+    let (w, h) = (37, 23);
+    let mut a = pattern_image(w, h, 60);
+    let mut b = pattern_image(w, h, 61);
+    let mut rng = Rng::new(62);
+    let mut plane = |hi: f32| -> Vec<f32> { (0..w * h).map(|_| rng.range(0.0, hi)).collect() };
+    a.set_extra_channel("Z", SampleFormat::F32, plane(100.0));
+    b.set_extra_channel("Z", SampleFormat::F32, plane(100.0));
+    a.set_extra_channel("mask.A", SampleFormat::F16, plane(1.0));
+    b.set_extra_channel("spare", SampleFormat::F32, plane(1.0));
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let motion = Arc::new(motion_of(synthetic_flow(w, h, 63, 5.0)));
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    for t in TIMES {
+        let resident = pair.interpolate(&ctx, t, CutRule::Nearest).unwrap();
+        let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap();
+        assert_identical(&resident, &uploaded, &format!("extra channels t={t}"));
+        let d = check(
+            &ctx,
+            (&a, &b, &motion),
+            t,
+            CutRule::Nearest,
+            0.0,
+            "extra channels (resident)",
+        );
+        assert!(d.max <= 100.0 * CLOSE, "{d:?}");
+    }
+    // A scene cut under each rule.
+    let (a, b) = cut_pair();
+    let flow = estimate_flow(&a, &b, &FlowParams::default()).unwrap();
+    let motion = Arc::new(analyse_pair(&a, &b, flow).unwrap());
+    assert!(motion.cut.is_cut(), "{:?}", motion.cut);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    for rule in [CutRule::Nearest, CutRule::Dissolve, CutRule::Warp] {
+        for t in [0.0, 0.25, 0.5, 0.9, 1.0] {
+            let resident = pair.interpolate(&ctx, t, rule).unwrap();
+            let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, rule).unwrap();
+            assert_identical(&resident, &uploaded, &format!("cut {rule:?} t={t}"));
+        }
+    }
+}
+
+#[test]
+fn a_resident_pair_is_shared_by_threads_and_bound_to_its_device() {
+    let Some(ctx) = ctx() else { return };
+    let (w, h) = (64, 40);
+    let a = Arc::new(pattern_image(w, h, 70));
+    let b = Arc::new(pattern_image(w, h, 71));
+    let motion = Arc::new(motion_of(synthetic_flow(w, h, 72, 6.0)));
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    let times = [0.25f32, 0.5, 0.75];
+    let expected: Vec<Interpolated> = times
+        .iter()
+        .map(|&t| gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap())
+        .collect();
+    let (pair_ref, ctx_ref) = (&pair, &*ctx);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = times
+            .iter()
+            .map(|&t| s.spawn(move || pair_ref.interpolate(ctx_ref, t, CutRule::Nearest).unwrap()))
+            .collect();
+        for ((h, e), t) in handles.into_iter().zip(&expected).zip(times) {
+            assert_identical(&h.join().unwrap(), e, &format!("thread t={t}"));
+        }
+    });
+    // Mismatched inputs are rejected before any upload.
+    let small = Arc::new(pattern_image(8, 8, 73));
+    let e = gpu::GpuPair::upload(&ctx, &a, &small, &motion).unwrap_err();
+    assert!(e.to_string().contains("Back input"), "{e}");
+    // Another device cannot use the pair's buffers: a device error (so the
+    // Auto platform re-runs the frame on the CPU), not a wrong image.
+    let Ok(other) = GpuContext::new(morph_gpu::Preference::AnyAdapter) else {
+        return;
+    };
+    assert!(!pair.is_on(&other));
+    let e = pair.interpolate(&other, 0.5, CutRule::Nearest).unwrap_err();
+    assert!(
+        e.is_device_failure() && e.to_string().contains("another device"),
+        "{e}"
+    );
+    // Copies need no device at all.
+    let copy = pair.interpolate(&other, 0.0, CutRule::Nearest).unwrap();
+    assert_eq!(copy.image.pixels(), a.pixels());
+}

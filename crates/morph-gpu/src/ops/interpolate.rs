@@ -37,6 +37,15 @@
 //! (`morph_core::ops::interpolate::warps`). [`GpuPairFlow::upload`] is the
 //! path for a CPU [`FlowResult`].
 //!
+//! # A pair on the device
+//! [`interpolate`] uploads A, B and both flows for every in-between (about
+//! 3 × 33 MB at 1080p RGBA f32, more than the warp costs on a hardware
+//! GPU). A retime makes several in-betweens of one pair: [`GpuPair::upload`]
+//! uploads the pair once, and [`GpuPair::interpolate`] (or
+//! [`GpuPair::interpolate_image`], which skips the vectors' read-back) only
+//! warps and reads the result back, with the same results as
+//! [`interpolate`].
+//!
 //! # Parity
 //! Same results as the CPU within the tolerance stated in
 //! `tests/interpolate.rs`: the arithmetic follows the CPU's order, but a
@@ -47,7 +56,7 @@
 //! [`CutRule`]: morph_core::ops::interpolate::CutRule
 //! [`CutScore`]: morph_core::ops::interpolate::CutScore
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytemuck::{Pod, Zeroable};
 use morph_core::Image;
@@ -63,7 +72,7 @@ use crate::error::Result;
 use crate::frame::{Frame, IMAGE_USAGE};
 use crate::image::{GpuImage, ImageHeader, PLANE_BYTES};
 use crate::pipeline::{BindingKind, KernelSpec};
-use crate::pool::GpuBuffer;
+use crate::pool::{BufferPool, GpuBuffer};
 use crate::shaders::{self, UniformLayout};
 use crate::uniform_layout;
 
@@ -429,7 +438,184 @@ pub fn interpolate(
     let ga = frame.upload(a)?;
     let gb = frame.upload(b)?;
     let flow = GpuPairFlow::upload(&mut frame, &motion.flow)?;
-    let warped = warp_on_device(&mut frame, &ga, &gb, &flow, t)?;
+    read_warped(frame, &ga, &gb, &flow, t)
+}
+
+/// A pair kept on the device for every in-between between its two frames
+/// (retime, slow motion, a morph's range): A, B (RGBA and extra planes) and
+/// both flows are uploaded once by [`GpuPair::upload`]; each
+/// [`GpuPair::interpolate`] then records only the warp (splat, fill,
+/// compose) and the read-back of its result.
+///
+/// The device buffers are pooled [`GpuBuffer`]s held by [`Arc`]s, so the
+/// pair outlives the frame that uploaded it; they return to the context's
+/// pool when the last clone of the pair is dropped. Frames only read them,
+/// so several threads may render in-betweens of one pair at once. The host
+/// frames and motion are shared (`Arc`), not copied: the copies at `t` = 0
+/// and 1 and the cut rule are the CPU's code on them, as in
+/// [`interpolate`], so those results are exact.
+#[derive(Clone, Debug)]
+pub struct GpuPair {
+    a: Arc<Image>,
+    b: Arc<Image>,
+    motion: Arc<PairMotion>,
+    /// The pool of the context the buffers came from: its identity (a
+    /// `wgpu::Device` compares by an id that is only unique within one
+    /// instance, and each context has its own).
+    pool: Weak<BufferPool>,
+    gpu_a: GpuImage,
+    gpu_b: GpuImage,
+    flow: GpuPairFlow,
+}
+
+impl GpuPair {
+    /// Uploads A, B and the pair's flow (with its occlusion) to the device
+    /// of `ctx` in one frame and waits for the copies, so an allocation or
+    /// device failure shows here and the uploads are not part of the first
+    /// in-between's time.
+    ///
+    /// # Errors
+    /// [`crate::GpuError::Core`] for frames or flow of different sizes (as
+    /// [`morph_core::ops::interpolate::interpolate`] rejects them);
+    /// [`crate::GpuError::Limits`], [`crate::GpuError::OutOfMemory`] or
+    /// another device failure.
+    pub fn upload(
+        ctx: &GpuContext,
+        a: &Arc<Image>,
+        b: &Arc<Image>,
+        motion: &Arc<PairMotion>,
+    ) -> Result<Self> {
+        check_sizes(a, b, &motion.flow)?;
+        let mut frame = ctx.frame("interpolate pair upload")?;
+        let gpu_a = frame.upload(a)?;
+        let gpu_b = frame.upload(b)?;
+        let flow = GpuPairFlow::upload(&mut frame, &motion.flow)?;
+        frame.finish()?;
+        Ok(GpuPair {
+            a: Arc::clone(a),
+            b: Arc::clone(b),
+            motion: Arc::clone(motion),
+            pool: Arc::downgrade(ctx.pool()),
+            gpu_a,
+            gpu_b,
+            flow,
+        })
+    }
+
+    /// Frame A on the host.
+    pub fn a(&self) -> &Arc<Image> {
+        &self.a
+    }
+
+    /// Frame B on the host.
+    pub fn b(&self) -> &Arc<Image> {
+        &self.b
+    }
+
+    /// The pair's motion on the host.
+    pub fn motion(&self) -> &Arc<PairMotion> {
+        &self.motion
+    }
+
+    /// Frame A on the device.
+    pub fn gpu_a(&self) -> &GpuImage {
+        &self.gpu_a
+    }
+
+    /// Frame B on the device.
+    pub fn gpu_b(&self) -> &GpuImage {
+        &self.gpu_b
+    }
+
+    /// The flow on the device.
+    pub fn flow(&self) -> &GpuPairFlow {
+        &self.flow
+    }
+
+    /// True if the pair's buffers live on the device of `ctx`.
+    pub fn is_on(&self, ctx: &GpuContext) -> bool {
+        std::ptr::eq(self.pool.as_ptr(), Arc::as_ptr(ctx.pool()))
+    }
+
+    /// The in-between at time `t`, with its vectors: the same result as
+    /// [`interpolate`] on the pair's frames and motion, without uploading
+    /// anything (one frame: the warp, one read-back of the image and the
+    /// vectors).
+    ///
+    /// # Errors
+    /// [`crate::GpuError::Core`] for `t` outside `[0, 1]`;
+    /// [`crate::GpuError::Validation`] if `ctx` is not the context the pair
+    /// was uploaded to; device errors otherwise.
+    pub fn interpolate(&self, ctx: &GpuContext, t: f32, cut_rule: CutRule) -> Result<Interpolated> {
+        check_time(t)?;
+        if !warps(&self.motion, t, cut_rule) {
+            return Ok(morph_core::ops::interpolate::interpolate(
+                &self.a,
+                &self.b,
+                &self.motion,
+                t,
+                cut_rule,
+            )?);
+        }
+        let frame = self.warp_frame(ctx)?;
+        read_warped(frame, &self.gpu_a, &self.gpu_b, &self.flow, t)
+    }
+
+    /// [`GpuPair::interpolate`] without the vectors: only the image is read
+    /// back (half the transfer), for callers that do not follow the
+    /// motion (no motion blur). The image and source are the same as
+    /// [`GpuPair::interpolate`]'s.
+    ///
+    /// # Errors
+    /// As [`GpuPair::interpolate`].
+    pub fn interpolate_image(
+        &self,
+        ctx: &GpuContext,
+        t: f32,
+        cut_rule: CutRule,
+    ) -> Result<(Image, Source)> {
+        check_time(t)?;
+        if !warps(&self.motion, t, cut_rule) {
+            let out = morph_core::ops::interpolate::interpolate(
+                &self.a,
+                &self.b,
+                &self.motion,
+                t,
+                cut_rule,
+            )?;
+            return Ok((out.image, out.source));
+        }
+        let mut frame = self.warp_frame(ctx)?;
+        let warped = warp_on_device(&mut frame, &self.gpu_a, &self.gpu_b, &self.flow, t)?;
+        Ok((frame.read(&warped.image)?, Source::Warped))
+    }
+
+    /// A frame on `ctx` for a warp of this pair, or an error if the pair's
+    /// buffers belong to another device.
+    fn warp_frame<'c>(&self, ctx: &'c GpuContext) -> Result<Frame<'c>> {
+        if !self.is_on(ctx) {
+            return Err(crate::GpuError::Validation {
+                what: "interpolating a GpuPair".to_owned(),
+                message: format!(
+                    "the pair was uploaded to another device than {}'s",
+                    ctx.adapter_info().name
+                ),
+            });
+        }
+        ctx.frame("interpolate")
+    }
+}
+
+/// Records the warp of a pair already on the device into `frame`, exports
+/// the vectors, submits, and reads the image and the vectors back.
+fn read_warped(
+    mut frame: Frame<'_>,
+    a: &GpuImage,
+    b: &GpuImage,
+    flow: &GpuPairFlow,
+    t: f32,
+) -> Result<Interpolated> {
+    let warped = warp_on_device(&mut frame, a, b, flow, t)?;
     let vectors = export_on_device(&mut frame, &warped.motion, a.width(), a.height())?;
     let mut images = frame.read_all(&[&warped.image, &vectors])?;
     let vectors = images.pop().expect("two images read");
