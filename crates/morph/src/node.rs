@@ -80,11 +80,14 @@ impl Rendered {
     }
 }
 
+/// The last pair a node rendered: its frame numbers and the prepared pair.
+type LastPair = Option<((i64, i64), Arc<PreparedPair>)>;
+
 /// How a node makes in-betweens: Motion Vectors with the last pair
 /// rendered prepared (keyed by its frame numbers), or an ONNX model.
 #[derive(Default)]
 struct Renderer {
-    last: Mutex<Option<((i64, i64), Arc<PreparedPair>)>>,
+    last: Mutex<LastPair>,
     ml: Option<MlInterpolator>,
     blur: Option<MotionBlurParams>,
 }
