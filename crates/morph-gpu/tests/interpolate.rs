@@ -666,3 +666,34 @@ fn a_resident_pair_is_shared_by_threads_and_bound_to_its_device() {
     let copy = pair.interpolate(&other, 0.0, CutRule::Nearest).unwrap();
     assert_eq!(copy.image.pixels(), a.pixels());
 }
+
+#[test]
+fn a_pair_analysed_on_the_device_is_the_gpu_flow_then_the_upload() {
+    // A and B go up once for the flow and stay for the warps; the motion
+    // is the GPU flow prepared by the CPU's pass 0 and cut score, exactly
+    // as `flow` + `analyse_pair` give it.
+    let Some(ctx) = ctx() else { return };
+    let a = Arc::new(FlowCase::Layers.frame_at(0.0));
+    let b = Arc::new(FlowCase::Layers.frame_at(1.0));
+    let params = FlowParams::default();
+    let pair = gpu::GpuPair::analyse(&ctx, &a, &b, &params).unwrap();
+    let flow = morph_gpu::ops::flow::flow(&ctx, &a, &b, &params).unwrap();
+    let motion = analyse_pair(&a, &b, flow).unwrap();
+    assert_eq!(pair.motion().flow, motion.flow, "prepared flow");
+    assert_eq!(pair.motion().cut, motion.cut, "cut score");
+    for t in [0.0, 0.25, 0.5, 0.9] {
+        let resident = pair.interpolate(&ctx, t, CutRule::Nearest).unwrap();
+        let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap();
+        assert_identical(&resident, &uploaded, &format!("analysed t={t}"));
+    }
+    // The CPU's errors for bad parameters and sizes.
+    let bad = FlowParams {
+        patch_stride: 0,
+        ..params
+    };
+    let e = gpu::GpuPair::analyse(&ctx, &a, &b, &bad).unwrap_err();
+    assert!(e.to_string().contains("flow.patch_stride"), "{e}");
+    let small = Arc::new(pattern_image(8, 8, 80));
+    let e = gpu::GpuPair::analyse(&ctx, &a, &small, &params).unwrap_err();
+    assert!(e.to_string().contains("Back input"), "{e}");
+}

@@ -1,7 +1,7 @@
 //! The Morph node (SPEC §2) as a library type: [`MorphNode`] renders the
 //! output frames of a transition between two clips, and [`Retimer`] those of
 //! a one-clip retime (slow motion, speed change, fps conversion). Both keep
-//! the last input pair prepared ([`Engine::prepare_pair`]): every output
+//! the last input pair prepared ([`Engine::prepare_pair_with_flow`]): every output
 //! time between the same two frames reuses one flow computation and, on the
 //! GPU, one upload of the pair.
 
@@ -222,8 +222,8 @@ impl Renderer {
                 _ => {
                     // Free the last pair (its device buffers) first.
                     *guard = None;
-                    let motion = engine.pair_motion(a.image(), b.image(), flow)?;
-                    let pair = Arc::new(engine.prepare_pair(a.shared(), b.shared(), motion)?);
+                    let pair =
+                        Arc::new(engine.prepare_pair_with_flow(a.shared(), b.shared(), flow)?);
                     *guard = Some((key, Arc::clone(&pair)));
                     pair
                 }

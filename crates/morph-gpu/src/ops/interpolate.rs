@@ -44,7 +44,11 @@
 //! uploads the pair once, and [`GpuPair::interpolate`] (or
 //! [`GpuPair::interpolate_image`], which skips the vectors' read-back) only
 //! warps and reads the result back, with the same results as
-//! [`interpolate`].
+//! [`interpolate`]. [`GpuPair::analyse`] estimates the flow on frames it
+//! uploads once for the flow and the warps; the flow itself still makes a
+//! round trip through the host for the CPU's pass 0 and cut score
+//! ([`morph_core::ops::interpolate::analyse_pair`]), which have no GPU twin
+//! yet.
 //!
 //! # Parity
 //! Same results as the CPU within the tolerance stated in
@@ -61,7 +65,7 @@ use std::sync::{Arc, Weak};
 use bytemuck::{Pod, Zeroable};
 use morph_core::Image;
 use morph_core::flow::FlowField;
-use morph_core::ops::flow::FlowResult;
+use morph_core::ops::flow::{FlowParams, FlowResult};
 use morph_core::ops::interpolate::{
     AGREE_ABS, AGREE_REL, CutRule, Interpolated, MIN_WEIGHT, PairMotion, Source, Splat,
     check_sizes, check_time, warps,
@@ -71,6 +75,7 @@ use crate::context::GpuContext;
 use crate::error::Result;
 use crate::frame::{Frame, IMAGE_USAGE};
 use crate::image::{GpuImage, ImageHeader, PLANE_BYTES};
+use crate::ops::flow::{FlowDirections, flow_on_device};
 use crate::pipeline::{BindingKind, KernelSpec};
 use crate::pool::{BufferPool, GpuBuffer};
 use crate::shaders::{self, UniformLayout};
@@ -495,6 +500,71 @@ impl GpuPair {
             a: Arc::clone(a),
             b: Arc::clone(b),
             motion: Arc::clone(motion),
+            pool: Arc::downgrade(ctx.pool()),
+            gpu_a,
+            gpu_b,
+            flow,
+        })
+    }
+
+    /// Estimates the pair's motion and keeps the pair on the device, with
+    /// A and B uploaded once for both: one frame uploads them and runs the
+    /// whole flow estimator on them ([`flow_on_device`], both directions
+    /// with occlusion) and reads the flow back; the CPU then prepares it
+    /// ([`morph_core::ops::interpolate::analyse_pair`]: pass 0, which
+    /// replaces occluded pixels' vectors, and the scene-cut score), and
+    /// only the prepared flow goes back up. The motion is the one
+    /// [`crate::ops::flow::flow`] followed by `analyse_pair` gives, and the
+    /// pair the one [`GpuPair::upload`] makes of it, without the second
+    /// upload of A and B.
+    ///
+    /// # Errors
+    /// [`crate::GpuError::Core`] for invalid flow parameters or frames of
+    /// different sizes; device errors otherwise.
+    pub fn analyse(
+        ctx: &GpuContext,
+        a: &Arc<Image>,
+        b: &Arc<Image>,
+        params: &FlowParams,
+    ) -> Result<Self> {
+        params.validate()?;
+        a.check_same_size(b, "Back input")?;
+        let (w, h) = (a.width(), a.height());
+        let mut frame = ctx.frame("interpolate pair analysis")?;
+        let gpu_a = frame.upload(a)?;
+        let gpu_b = frame.upload(b)?;
+        let estimated = flow_on_device(&mut frame, &gpu_a, &gpu_b, params, FlowDirections::Both)?;
+        let (Some(backward), Some(occ_f), Some(occ_b)) = (
+            &estimated.backward,
+            &estimated.occlusion_forward,
+            &estimated.occlusion_backward,
+        ) else {
+            unreachable!("both directions were asked for")
+        };
+        let data = frame.read_buffers(&[&estimated.forward, backward, occ_f, occ_b])?;
+        let n = w as usize * h as usize;
+        let field = |samples: &[f32]| {
+            let vectors = samples[..2 * n]
+                .chunks_exact(2)
+                .map(|v| [v[0], v[1]])
+                .collect();
+            FlowField::from_vectors(w, h, vectors).expect("one vector per pixel")
+        };
+        let flow = FlowResult {
+            forward: field(&data[0]),
+            backward: field(&data[1]),
+            occlusion_forward: data[2][..n].to_vec(),
+            occlusion_backward: data[3][..n].to_vec(),
+        };
+        drop(data);
+        let motion = Arc::new(morph_core::ops::interpolate::analyse_pair(a, b, flow)?);
+        let mut frame = ctx.frame("interpolate pair flow upload")?;
+        let flow = GpuPairFlow::upload(&mut frame, &motion.flow)?;
+        frame.finish()?;
+        Ok(GpuPair {
+            a: Arc::clone(a),
+            b: Arc::clone(b),
+            motion,
             pool: Arc::downgrade(ctx.pool()),
             gpu_a,
             gpu_b,

@@ -1,6 +1,7 @@
 //! [`Engine::pair_motion`] and [`Engine::interpolate`]: in-between frames
 //! (the Morph node's Motion Vectors mode; the algorithm is
-//! `morph_core::ops::interpolate`), and [`Engine::prepare_pair`] with
+//! `morph_core::ops::interpolate`), and [`Engine::prepare_pair`] (or
+//! [`Engine::prepare_pair_with_flow`]) with
 //! [`Engine::interpolate_prepared`]: many in-betweens of one pair with the
 //! pair uploaded to the GPU once.
 
@@ -155,6 +156,50 @@ impl Engine {
             motion,
             gpu: Mutex::default(),
         })
+    }
+
+    /// [`Engine::pair_motion`] and [`Engine::prepare_pair`] in one: the
+    /// pair's motion estimated with `params` and the pair prepared for its
+    /// in-betweens. On the GPU, A and B are uploaded once for both the flow
+    /// and the warps (`morph_gpu::ops::interpolate::GpuPair::analyse`; the
+    /// flow is read back for the CPU's pass 0 and scene-cut score, then
+    /// the prepared flow is uploaded), so a pair costs one upload of its
+    /// frames instead of two. The motion is the one [`Engine::pair_motion`]
+    /// gives on the same backend. On the `Auto` platform a device failure
+    /// analyses the pair on the CPU.
+    ///
+    /// # Errors
+    /// [`EngineError::Core`] for invalid parameters or frames of different
+    /// sizes; [`EngineError::Gpu`] for a GPU failure on the `GPU` platform.
+    pub fn prepare_pair_with_flow(
+        &self,
+        a: impl Into<Arc<Image>>,
+        b: impl Into<Arc<Image>>,
+        params: &FlowParams,
+    ) -> Result<PreparedPair, EngineError> {
+        let (a, b) = (a.into(), b.into());
+        self.run(
+            "interpolate pair",
+            || {
+                let flow = morph_core::ops::flow::estimate_flow(&a, &b, params)?;
+                let motion = morph_core::ops::interpolate::analyse_pair(&a, &b, flow)?;
+                Ok(PreparedPair {
+                    a: Arc::clone(&a),
+                    b: Arc::clone(&b),
+                    motion: Arc::new(motion),
+                    gpu: Mutex::default(),
+                })
+            },
+            |ctx| {
+                let pair = GpuPair::analyse(ctx, &a, &b, params)?;
+                Ok(PreparedPair {
+                    a: Arc::clone(&a),
+                    b: Arc::clone(&b),
+                    motion: Arc::clone(pair.motion()),
+                    gpu: Mutex::new(Some(Arc::new(pair))),
+                })
+            },
+        )
     }
 
     /// The in-between of a prepared pair at time `t`: the same result as
@@ -409,6 +454,14 @@ mod tests {
             assert_eq!(out.vectors, expected.vectors, "t={t}");
         }
         assert!(max_diff(&before.image, &a) > 0.0, "a real warp ran before");
+        // A new pair is analysed on the CPU.
+        let params = FlowParams::default();
+        let fresh = auto
+            .prepare_pair_with_flow(a.clone(), b.clone(), &params)
+            .unwrap();
+        assert!(!fresh.is_on_device());
+        let cpu_motion = Engine::cpu().pair_motion(&a, &b, &params).unwrap();
+        assert_eq!(fresh.motion().flow, cpu_motion.flow);
         let e = gpu
             .interpolate_prepared(&on_gpu, 0.5, CutRule::Nearest)
             .unwrap_err();
@@ -416,5 +469,40 @@ mod tests {
             matches!(e, EngineError::Gpu(ref g) if g.is_device_failure()),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_pair_prepared_with_its_flow_matches_pair_motion_on_each_backend() {
+        let (a, b) = (pattern_image(48, 32, 11), pattern_image(48, 32, 12));
+        let params = FlowParams::default();
+        let mut engines = vec![Engine::cpu()];
+        if let Ok(ctx) = GpuContext::shared_for_tests().map_err(no_gpu::<()>) {
+            engines.push(Engine::with_context(ctx, RenderingPlatform::Gpu));
+        }
+        for engine in &engines {
+            let prepared = engine
+                .prepare_pair_with_flow(a.clone(), b.clone(), &params)
+                .unwrap();
+            let motion = engine.pair_motion(&a, &b, &params).unwrap();
+            assert_eq!(prepared.motion().flow, motion.flow, "{}", engine.backend());
+            assert_eq!(prepared.motion().cut, motion.cut);
+            // On the GPU the frames uploaded for the flow are the pair's.
+            assert_eq!(prepared.is_on_device(), engine.backend().is_gpu());
+            let p = engine
+                .interpolate_prepared(&prepared, 0.5, CutRule::Warp)
+                .unwrap();
+            let d = engine
+                .interpolate(&a, &b, &motion, 0.5, CutRule::Warp)
+                .unwrap();
+            assert_eq!((p.image, p.vectors), (d.image, d.vectors));
+            let bad = FlowParams {
+                patch_stride: 0,
+                ..params
+            };
+            let e = engine
+                .prepare_pair_with_flow(a.clone(), b.clone(), &bad)
+                .unwrap_err();
+            assert!(e.to_string().contains("flow.patch_stride"), "{e}");
+        }
     }
 }
