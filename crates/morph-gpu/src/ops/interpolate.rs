@@ -75,7 +75,10 @@ use crate::context::GpuContext;
 use crate::error::Result;
 use crate::frame::{Frame, IMAGE_USAGE};
 use crate::image::{GpuImage, ImageHeader, PLANE_BYTES};
-use crate::ops::flow::{FlowDirections, flow_on_device};
+use crate::ops::flow::{
+    FlowDirections, GpuFlowParams, LUMA_KERNEL, PIXEL_WORKGROUP as FLOW_PIXEL_WORKGROUP,
+    flow_on_device,
+};
 use crate::pipeline::{BindingKind, KernelSpec};
 use crate::pool::{BufferPool, GpuBuffer};
 use crate::shaders::{self, UniformLayout};
@@ -259,6 +262,26 @@ pub static EXPORT_KERNEL: KernelSpec = KernelSpec {
     entry_point: "export_vectors",
     workgroup_size: [WORKGROUP_SIZE, 1, 1],
     bindings: &[U, R, R, Rw],
+};
+
+/// `interpolate.wgsl::occluded_radius`: pass 0's longest finite vector of
+/// a flow side, reduced by `atomicMax` into one `u32` (cleared first).
+pub static OCCLUDED_RADIUS_KERNEL: KernelSpec = KernelSpec {
+    label: "interpolate.occluded_radius",
+    shader: shaders::INTERPOLATE,
+    entry_point: "occluded_radius",
+    workgroup_size: [WORKGROUP_SIZE, 1, 1],
+    bindings: &[U, R, Rw],
+};
+
+/// `interpolate.wgsl::fill_occluded`: pass 0 on one flow side, the twin of
+/// [`morph_core::ops::interpolate::fill_occluded`].
+pub static FILL_OCCLUDED_KERNEL: KernelSpec = KernelSpec {
+    label: "interpolate.fill_occluded",
+    shader: shaders::INTERPOLATE,
+    entry_point: "fill_occluded",
+    workgroup_size: [WORKGROUP_SIZE, 1, 1],
+    bindings: &[U, R, R, R, R, Rw],
 };
 
 /// Bytes per pixel of a [`GpuPairFlow`] side: `(u, v, occlusion, 0)` f32.
@@ -695,6 +718,180 @@ fn read_warped(
         vectors: vectors_of(&vectors),
         source: Source::Warped,
     })
+}
+
+/// Range-compressed luma of an image on the device (`array<f32>`, one
+/// sample per pixel): the flow estimator's first pass
+/// ([`crate::ops::flow::LUMA_KERNEL`], the twin of
+/// `morph_core::ops::flow::range_compressed_luma`), the guide of pass 0.
+///
+/// # Errors
+/// Device errors.
+pub fn luma_on_device(frame: &mut Frame<'_>, image: &GpuImage) -> Result<Arc<GpuBuffer>> {
+    let (w, h) = (image.width(), image.height());
+    let linear = image.header().metadata.format.is_some_and(|f| f.is_float());
+    let uniform = frame.uniform(&GpuFlowParams {
+        width: w,
+        height: h,
+        linear: linear as u32,
+        ..GpuFlowParams::new(&FlowParams::default())
+    })?;
+    let luma = frame.buffer(
+        image.pixel_count() * PLANE_BYTES,
+        IMAGE_USAGE,
+        &format!("{w}x{h} interpolation luma"),
+    )?;
+    let kernel = frame.context().kernel(&LUMA_KERNEL, &[])?;
+    let grid = [
+        w.div_ceil(FLOW_PIXEL_WORKGROUP[0]),
+        h.div_ceil(FLOW_PIXEL_WORKGROUP[1]),
+        1,
+    ];
+    frame.dispatch(&kernel, &[&uniform, image.rgba(), &luma], grid)?;
+    Ok(luma)
+}
+
+/// Records pass 0 on one side of a pair's flow, the GPU twin of
+/// [`morph_core::ops::interpolate::fill_occluded`]: `side` holds `(u, v,
+/// occlusion, 0)` per pixel of its frame (a [`GpuPairFlow`] side), `luma`
+/// that frame's range-compressed luma and `other` the other frame's
+/// ([`luma_on_device`]). Returns a new side with the vectors of occluded
+/// pixels replaced by their background's and their occlusion lowered where
+/// the new vector matches the other frame; `side` is only read.
+///
+/// # Errors
+/// [`crate::GpuError::Core`] if a buffer is smaller than `width × height`
+/// elements; device errors.
+pub fn fill_occluded_on_device(
+    frame: &mut Frame<'_>,
+    side: &Arc<GpuBuffer>,
+    luma: &Arc<GpuBuffer>,
+    other: &Arc<GpuBuffer>,
+    width: u32,
+    height: u32,
+) -> Result<Arc<GpuBuffer>> {
+    let n = width as u64 * height as u64;
+    for (what, buffer, bytes) in [
+        ("flow side", side, FLOW_BYTES),
+        ("luma", luma, PLANE_BYTES),
+        ("other luma", other, PLANE_BYTES),
+    ] {
+        if buffer.size() < n * bytes {
+            return Err(morph_core::Error::parameter(
+                "fill_occluded buffer size",
+                format!("{} bytes ({what})", buffer.size()),
+                format!("at least {} bytes for {width}x{height}", n * bytes),
+            )
+            .into());
+        }
+    }
+    let what = format!("{width}x{height} pass 0");
+    let out = frame.buffer(n * FLOW_BYTES, IMAGE_USAGE, &format!("{what} filled side"))?;
+    let max = frame.buffer(4, IMAGE_USAGE, &format!("{what} longest vector"))?;
+    frame.encoder().clear_buffer(max.buffer(), 0, None);
+    let uniform = frame.uniform(&GpuInterpolateParams::new(width, height, 0.0))?;
+    let ctx = frame.context();
+    let radius = ctx.kernel(&OCCLUDED_RADIUS_KERNEL, &[])?;
+    frame.dispatch_linear(&radius, &[&uniform, side, &max], n)?;
+    let fill = ctx.kernel(&FILL_OCCLUDED_KERNEL, &[])?;
+    frame.dispatch_linear(&fill, &[&uniform, side, &max, luma, other, &out], n)?;
+    Ok(out)
+}
+
+/// Pass 0 on both sides of a pair on the device: [`luma_on_device`] of A
+/// and B, then [`fill_occluded_on_device`] of the forward side (A's luma
+/// against B's) and of the backward side (B's against A's), as
+/// [`morph_core::ops::interpolate::analyse_pair`] does on the CPU. The
+/// result feeds [`warp_on_device`] directly.
+///
+/// # Errors
+/// [`crate::GpuError::Core`] for frames or flow of different sizes; device
+/// errors.
+pub fn fill_occluded_pair_on_device(
+    frame: &mut Frame<'_>,
+    a: &GpuImage,
+    b: &GpuImage,
+    flow: &GpuPairFlow,
+) -> Result<GpuPairFlow> {
+    let size = |w, h| morph_core::error::Size {
+        width: w,
+        height: h,
+    };
+    for (what, (w, h)) in [
+        ("Back input", (b.width(), b.height())),
+        ("motion vectors", (flow.width, flow.height)),
+    ] {
+        if (w, h) != (a.width(), a.height()) {
+            return Err(morph_core::Error::SizeMismatch {
+                what: what.to_owned(),
+                actual: size(w, h),
+                expected: size(a.width(), a.height()),
+            }
+            .into());
+        }
+    }
+    let (w, h) = (flow.width, flow.height);
+    let la = luma_on_device(frame, a)?;
+    let lb = luma_on_device(frame, b)?;
+    let forward = fill_occluded_on_device(frame, &flow.forward, &la, &lb, w, h)?;
+    let backward = fill_occluded_on_device(frame, &flow.backward, &lb, &la, w, h)?;
+    GpuPairFlow::from_buffers(w, h, forward, backward)
+}
+
+/// [`fill_occluded_on_device`] on host data, with the signature of
+/// [`morph_core::ops::interpolate::fill_occluded`] (one upload, one
+/// read-back): for tests and for comparing the backends.
+///
+/// # Errors
+/// [`crate::GpuError::Core`] if the occlusion or luma planes are not one
+/// sample per vector; device errors.
+pub fn fill_occluded(
+    ctx: &GpuContext,
+    field: &FlowField,
+    occlusion: &[f32],
+    luma: &[f32],
+    other: &[f32],
+) -> Result<(FlowField, Vec<f32>)> {
+    let (w, h) = (field.width(), field.height());
+    let n = field.vectors().len();
+    for (what, len) in [
+        ("occlusion", occlusion.len()),
+        ("luma", luma.len()),
+        ("other luma", other.len()),
+    ] {
+        if len != n {
+            return Err(morph_core::Error::parameter(
+                what,
+                format!("{len} samples"),
+                format!("{n} (one per vector of the {w}x{h} field)"),
+            )
+            .into());
+        }
+    }
+    let mut frame = ctx.frame("fill_occluded")?;
+    let side: Vec<[f32; 4]> = field
+        .vectors()
+        .iter()
+        .zip(occlusion)
+        .map(|(v, &o)| [v[0], v[1], o, 0.0])
+        .collect();
+    let mut put = |data: &[u8], what: &str| {
+        let buffer = frame.buffer(data.len() as u64, IMAGE_USAGE, what)?;
+        ctx.queue().write_buffer(buffer.buffer(), 0, data);
+        Ok::<_, crate::GpuError>(buffer)
+    };
+    let side = put(bytemuck::cast_slice(&side), "pass 0 side")?;
+    let luma = put(bytemuck::cast_slice(luma), "pass 0 luma")?;
+    let other = put(bytemuck::cast_slice(other), "pass 0 other luma")?;
+    let out = fill_occluded_on_device(&mut frame, &side, &luma, &other, w, h)?;
+    let data = frame.read_buffers(&[&out])?;
+    let samples = &data[0][..4 * n];
+    let vectors = samples.chunks_exact(4).map(|p| [p[0], p[1]]).collect();
+    let occ = samples.chunks_exact(4).map(|p| p[2]).collect();
+    Ok((
+        FlowField::from_vectors(w, h, vectors).expect("one vector per pixel"),
+        occ,
+    ))
 }
 
 /// Pass 1 alone, the GPU twin of [`morph_core::ops::interpolate::splat`]:
