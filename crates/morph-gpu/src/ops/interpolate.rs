@@ -47,8 +47,17 @@
 //! [`interpolate`]. [`GpuPair::analyse`] estimates the flow on frames it
 //! uploads once for the flow and the warps; the flow itself still makes a
 //! round trip through the host for the CPU's pass 0 and cut score
-//! ([`morph_core::ops::interpolate::analyse_pair`]), which have no GPU twin
-//! yet.
+//! ([`morph_core::ops::interpolate::analyse_pair`]).
+//!
+//! # Pass 0 on the device
+//! [`fill_occluded_pair_on_device`] is the twin of pass 0
+//! ([`morph_core::ops::interpolate::fill_occluded`], both sides, with the
+//! luma of [`luma_on_device`]): `occluded_radius` reduces the longest
+//! vector with an `atomicMax` on its bits, then `fill_occluded` searches
+//! each occluded pixel's four directions as the CPU does. With it, flow →
+//! pass 0 → warp can stay on the device; what is still missing for a
+//! fully resident pair is the scene-cut score, which `analyse_pair`
+//! computes together with pass 0 on the host.
 //!
 //! # Parity
 //! Same results as the CPU within the tolerance stated in
