@@ -33,6 +33,10 @@
 //                                           lacks the channel), 7 result plane rw
 //   export_vectors (256, 1D over N)          1 motion, 2 state, 3 vectors rw
 //                                           (u, v, state as a number, 0)
+//   occluded_radius (256, 1D over N)         pass 0: 1 side (flow_a), 2 radius_max (atomic)
+//   fill_occluded  (256, 1D over N)          pass 0: 1 side (flow_a), 2 radius_max,
+//                                           3 its frame's luma, 4 the other frame's
+//                                           luma, 5 the filled side rw
 //
 // Float arithmetic follows the CPU's order. Drivers may still fuse a
 // multiply and an add (x + t * v) where Rust does not, so a splat target
@@ -542,4 +546,187 @@ fn export_vectors(
     }
     let m = export_motion[k];
     vectors[k] = vec4<f32>(m.x, m.y, f32(export_state[k]), 0.0);
+}
+
+// ---------------------------------------------------------------- pass 0: fill_occluded
+//
+// Once per pair and per side (`occluded::fill_occluded`): the vectors of
+// occluded pixels replaced by their background's. `flow_a` is the side
+// being filled, (u, v, occlusion, 0) per pixel of its frame; `occ_luma`
+// that frame's range-compressed luma and `occ_other` the other frame's.
+// `occluded_radius` first reduces the longest finite vector into
+// `radius_max` (the bits of a non-negative f32 order as a u32; cleared to
+// 0 by the host), then `fill_occluded` writes every pixel of `occ_out`.
+
+// occluded_radius
+@group(0) @binding(2) var<storage, read_write> radius_max: array<atomic<u32>>;
+
+// fill_occluded
+@group(0) @binding(2) var<storage, read> occ_max: array<u32>;
+@group(0) @binding(3) var<storage, read> occ_luma: array<f32>;
+@group(0) @binding(4) var<storage, read> occ_other: array<f32>;
+@group(0) @binding(5) var<storage, read_write> occ_out: array<vec4<f32>>;
+
+// Occlusion above which a pixel's vector is replaced (`OCCLUDED`).
+const OCC_OCCLUDED: f32 = 0.5;
+// Squared distance under which two candidates share a match term
+// (`SAME_VECTOR2`).
+const OCC_SAME_VECTOR2: f32 = 0.0625;
+// Match error up to which a replaced vector makes the pixel visible
+// (`MATCHED`).
+const OCC_MATCHED: f32 = 0.03;
+
+@compute @workgroup_size(256)
+fn occluded_radius(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
+    let k = linear_index(wid, groups, local, WORKGROUP_SIZE);
+    if k >= params.count {
+        return;
+    }
+    let v = flow_a[k];
+    let len = sqrt(v.x * v.x + v.y * v.y);
+    // Finite only (exponent not all ones), as `radius` skips the rest.
+    let bits = bitcast<u32>(len);
+    if (bits & 0x7f800000u) != 0x7f800000u {
+        atomicMax(&radius_max[0], bits);
+    }
+}
+
+// Search radius: twice the largest motion plus two, 4..=64 (`radius`).
+fn occ_radius() -> i32 {
+    let m = bitcast<f32>(occ_max[0]);
+    return clamp(i32(min(ceil(2.0 * m), 62.0)) + 2, 4, 64);
+}
+
+// `sample_plane` of the other frame's luma (bilinear, clamp to edge).
+fn occ_sample_other(px: f32, py: f32) -> f32 {
+    let t = taps(px, py);
+    let a = occ_other[t.k.x];
+    let b = occ_other[t.k.y];
+    let c = occ_other[t.k.z];
+    let d = occ_other[t.k.w];
+    let top = a + t.f.x * (b - a);
+    let bottom = c + t.f.x * (d - c);
+    return top + t.f.y * (bottom - top);
+}
+
+// `match_error`: mean |L(q) − L'(q + c)| over the 3 × 3 block q around
+// (x, y), coordinates clamped to the frame.
+fn occ_match_error(x: i32, y: i32, c: vec2<f32>) -> f32 {
+    let w = i32(params.width);
+    let h = i32(params.height);
+    var sum = 0.0;
+    for (var dy = -1; dy <= 1; dy++) {
+        let yy = clamp(y + dy, 0, h - 1);
+        for (var dx = -1; dx <= 1; dx++) {
+            let xx = clamp(x + dx, 0, w - 1);
+            let here = occ_luma[u32(yy * w + xx)];
+            let there = occ_sample_other(f32(xx) + c.x, f32(yy) + c.y);
+            sum += abs(here - there);
+        }
+    }
+    return sum / 9.0;
+}
+
+// `block_mean`: mean of this frame's luma over the 3 × 3 block around
+// (x, y), row by row, coordinates clamped.
+fn occ_block_mean(x: i32, y: i32) -> f32 {
+    let w = i32(params.width);
+    let h = i32(params.height);
+    var sum = 0.0;
+    for (var yy = y - 1; yy <= y + 1; yy++) {
+        let row = clamp(yy, 0, h - 1) * w;
+        for (var xx = x - 1; xx <= x + 1; xx++) {
+            sum += occ_luma[u32(row + clamp(xx, 0, w - 1))];
+        }
+    }
+    return sum / 9.0;
+}
+
+@compute @workgroup_size(256)
+fn fill_occluded(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
+    let k = linear_index(wid, groups, local, WORKGROUP_SIZE);
+    if k >= params.count {
+        return;
+    }
+    let p = flow_a[k];
+    occ_out[k] = p;
+    if p.z <= OCC_OCCLUDED {
+        return;
+    }
+    let w = i32(params.width);
+    let h = i32(params.height);
+    let x = i32(k % params.width);
+    let y = i32(k / params.width);
+    let tx = f32(x) + p.x;
+    let ty = f32(y) + p.y;
+    // Pixels leaving the frame keep their vector.
+    if !(tx >= -0.5 && ty >= -0.5 && tx < f32(w) - 0.5 && ty < f32(h) - 0.5) {
+        return;
+    }
+    // `background_vector`: along E, N, W, S the first visible pixel is a
+    // candidate; the lowest look + match cost wins, the first on a tie.
+    let r = occ_radius();
+    let here = occ_luma[k];
+    var found = false;
+    var best_cost = 0.0;
+    var best = vec2<f32>(0.0, 0.0);
+    // Match errors already computed, by vector (at most one per direction).
+    var seen_v: array<vec2<f32>, 4>;
+    var seen_m: array<f32, 4>;
+    var seen_len = 0u;
+    var dirs = array<vec2<i32>, 4>(vec2<i32>(1, 0), vec2<i32>(0, -1), vec2<i32>(-1, 0), vec2<i32>(0, 1));
+    for (var d = 0u; d < 4u; d++) {
+        let dir = dirs[d];
+        for (var step = 1; step <= r; step++) {
+            let nx = x + step * dir.x;
+            let ny = y + step * dir.y;
+            if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                break;
+            }
+            let n = u32(ny * w + nx);
+            let q = flow_a[n];
+            if q.z <= OCC_OCCLUDED {
+                let look = abs(occ_block_mean(nx, ny) - here);
+                let c = q.xy;
+                var m = 0.0;
+                var cached = false;
+                for (var s = 0u; s < seen_len; s++) {
+                    let ex = seen_v[s].x - c.x;
+                    let ey = seen_v[s].y - c.y;
+                    if ex * ex + ey * ey < OCC_SAME_VECTOR2 {
+                        m = seen_m[s];
+                        cached = true;
+                        break;
+                    }
+                }
+                if !cached {
+                    m = occ_match_error(x, y, c);
+                    seen_v[seen_len] = c;
+                    seen_m[seen_len] = m;
+                    seen_len += 1u;
+                }
+                let cost = look + m;
+                if !found || cost < best_cost {
+                    found = true;
+                    best_cost = cost;
+                    best = c;
+                }
+                break;
+            }
+        }
+    }
+    if found {
+        // Visible after all if the new vector matches the other frame.
+        let m = occ_match_error(x, y, best);
+        let visible = clamp((m - OCC_MATCHED) / OCC_MATCHED, 0.0, 1.0);
+        occ_out[k] = vec4<f32>(best, min(p.z, visible), p.w);
+    }
 }

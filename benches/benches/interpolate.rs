@@ -8,9 +8,17 @@
 //! - `interpolate/gpu/<W>x<H>` — `morph_gpu::ops::interpolate::interpolate`:
 //!   upload of A, B and both flows, the warp, one read-back of the image and
 //!   the vectors, waiting for completion;
+//! - `interpolate/gpu-resident/<W>x<H>` — `GpuPair::interpolate_image` on
+//!   a pair uploaded once (`GpuPair::upload`, outside the timing): the warp
+//!   and the read-back of the image (not of the vectors), waiting for
+//!   completion: what each in-between of a retime without motion blur
+//!   costs on the GPU (`Engine::interpolate_prepared_image`);
 //! - `interpolate/gpu-kernel/<W>x<H>` — `warp_on_device` on A, B and the flow
 //!   kept on the device (one frame, submit, wait; no transfers): the figure
 //!   the H100 goal (data on the device) is about, flow excluded;
+//! - `interpolate/gpu-timestamp/<W>x<H>` — the same warp's device time, the
+//!   sum of its compute passes' timestamp queries (where the adapter has
+//!   them): kernel time without submission and wait overhead;
 //! - `interpolate_total/cpu/<W>x<H>` — flow both ways at quality 1/4
 //!   (`estimate_flow`), the scene-cut score (`analyse_pair`) and the warp:
 //!   what `morph-render interpolate` reports as `compute_ms`.
@@ -38,11 +46,22 @@
 //! | interpolate/gpu/1280x720, lavapipe (software) | 905 (857–954) |
 //! | interpolate/gpu-kernel/1280x720, lavapipe | 760 (747–775) |
 //!
+//! The resident groups, checked on lavapipe only (software Vulkan on the
+//! same VM, load average 3.8, 2026-11-22; they show the bench runs, not
+//! what a GPU does): gpu 370 (341–403), gpu-resident 299 (289–310),
+//! gpu-kernel 318 (293–345), gpu-timestamp 445 (431–458) ms per
+//! in-between at 1280x720. lavapipe's timestamps are not comparable with
+//! wall time (its passes' sum was 153 ms in the one-off print of the same
+//! run).
+//!
 //! On that loaded VM the two CPU figures are within each other's noise (the
 //! flow at 1/4 is the smaller part); they say little about an idle machine.
 //! lavapipe's timestamps for one 720p warp: compose_rgba 407 ms, the two
 //! splat passes 212, resolve 32, 11 push + 11 pull 51, clear 10. No
-//! hardware GPU was at hand: the H100 figures are still to be measured.
+//! hardware GPU was at hand: the H100 figures (the goal: ≥ 500
+//! in-betweens/s at 1080p, ≥ 150 at 4K, data on the device; read
+//! `gpu-kernel`/`gpu-timestamp` for it, `gpu-resident` for a retime's real
+//! cost with the read-back) are still to be measured.
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -56,8 +75,8 @@ use morph_core::ops::flow::fixtures::translation_pair;
 use morph_core::ops::flow::{FlowParams, estimate_flow};
 use morph_core::ops::interpolate::{CutRule, PairMotion, analyse_pair, interpolate};
 use morph_core::params::AnalysisQuality;
-use morph_gpu::ops::interpolate::{GpuPairFlow, interpolate as gpu_interpolate, warp_on_device};
-use morph_gpu::{GpuContext, GpuImage, Preference};
+use morph_gpu::ops::interpolate::{GpuPair, interpolate as gpu_interpolate, warp_on_device};
+use morph_gpu::{GpuContext, Preference};
 
 const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (3840, 2160)];
 /// The in-between's time.
@@ -67,9 +86,9 @@ const ANY_ADAPTER_ENV: &str = "MORPH_BENCH_ANY_ADAPTER";
 
 /// A pair and its motion (flow at quality 1/4).
 struct Fixture {
-    a: Image,
-    b: Image,
-    motion: PairMotion,
+    a: Arc<Image>,
+    b: Arc<Image>,
+    motion: Arc<PairMotion>,
 }
 
 fn flow_params() -> FlowParams {
@@ -82,9 +101,9 @@ fn fixture(w: u32, h: u32) -> Fixture {
     let motion = analyse_pair(&pair.a, &pair.b, flow).expect("cut score");
     assert!(!motion.cut.is_cut(), "the bench pair must warp");
     Fixture {
-        a: pair.a,
-        b: pair.b,
-        motion,
+        a: Arc::new(pair.a),
+        b: Arc::new(pair.b),
+        motion: Arc::new(motion),
     }
 }
 
@@ -102,29 +121,24 @@ fn gpu_context() -> Result<Arc<GpuContext>, String> {
 }
 
 /// A, B and the flow on the device.
-struct Resident {
-    a: GpuImage,
-    b: GpuImage,
-    flow: GpuPairFlow,
+fn upload(ctx: &GpuContext, f: &Fixture) -> GpuPair {
+    GpuPair::upload(ctx, &f.a, &f.b, &f.motion).unwrap()
 }
 
-fn upload(ctx: &GpuContext, f: &Fixture) -> Resident {
-    let mut frame = ctx.frame("bench setup").unwrap();
-    let a = frame.upload(&f.a).unwrap();
-    let b = frame.upload(&f.b).unwrap();
-    let flow = GpuPairFlow::upload(&mut frame, &f.motion.flow).unwrap();
-    frame.finish().unwrap();
-    Resident { a, b, flow }
+/// Device time of one warp of `r`: the sum of its passes' timestamps.
+fn timed_warp(ctx: &GpuContext, r: &GpuPair) -> Vec<morph_gpu::PassTiming> {
+    let mut frame = ctx.frame("timed warp").unwrap();
+    frame.enable_timing();
+    warp_on_device(&mut frame, black_box(r.gpu_a()), r.gpu_b(), r.flow(), T).unwrap();
+    frame.finish_timed().unwrap()
 }
 
 /// Prints the device time of each kernel of one warp (summed per kernel).
-fn print_pass_times(ctx: &GpuContext, r: &Resident, id: &str) {
-    let mut frame = ctx.frame("timed warp").unwrap();
-    if !frame.enable_timing() {
+fn print_pass_times(ctx: &GpuContext, r: &GpuPair, id: &str) {
+    if !ctx.supports_timestamps() {
         return;
     }
-    warp_on_device(&mut frame, &r.a, &r.b, &r.flow, T).unwrap();
-    let times = frame.finish_timed().unwrap();
+    let times = timed_warp(ctx, r);
     let mut per: BTreeMap<&str, (Duration, usize)> = BTreeMap::new();
     for p in &times {
         let e = per.entry(p.label).or_default();
@@ -175,19 +189,44 @@ fn bench_interpolate(c: &mut Criterion) {
                 gpu_interpolate(ctx, black_box(&f.a), &f.b, &f.motion, T, CutRule::Nearest).unwrap()
             })
         });
-        let resident: OnceCell<Resident> = OnceCell::new();
-        group.bench_function(BenchmarkId::new("gpu-kernel", &id), |bench| {
-            let r = resident.get_or_init(|| {
+        let resident: OnceCell<GpuPair> = OnceCell::new();
+        let resident = || {
+            resident.get_or_init(|| {
                 let r = upload(ctx, fix());
                 print_pass_times(ctx, &r, &id);
                 r
-            });
+            })
+        };
+        group.bench_function(BenchmarkId::new("gpu-resident", &id), |bench| {
+            let r = resident();
+            bench.iter(|| {
+                r.interpolate_image(ctx, black_box(T), CutRule::Nearest)
+                    .unwrap()
+            })
+        });
+        group.bench_function(BenchmarkId::new("gpu-kernel", &id), |bench| {
+            let r = resident();
             bench.iter(|| {
                 let mut frame = ctx.frame("warp").unwrap();
-                warp_on_device(&mut frame, black_box(&r.a), &r.b, &r.flow, T).unwrap();
+                warp_on_device(&mut frame, black_box(r.gpu_a()), r.gpu_b(), r.flow(), T).unwrap();
                 frame.finish().unwrap();
             })
         });
+        if ctx.supports_timestamps() {
+            group.bench_function(BenchmarkId::new("gpu-timestamp", &id), |bench| {
+                let r = resident();
+                bench.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| {
+                            timed_warp(ctx, r)
+                                .iter()
+                                .map(|p| p.duration)
+                                .sum::<Duration>()
+                        })
+                        .sum()
+                })
+            });
+        }
     }
     group.finish();
 

@@ -532,3 +532,378 @@ fn device_resident_flow_feeds_the_warp() {
     let host = gpu::interpolate(&ctx, a, b, motion, 0.5, CutRule::Nearest).unwrap();
     assert_eq!(image.pixels(), host.image.pixels());
 }
+
+/// `actual` and `expected` are the same in-between to the bit (image,
+/// extra channels, layout, vectors, source).
+fn assert_identical(actual: &Interpolated, expected: &Interpolated, what: &str) {
+    assert_eq!(actual.source, expected.source, "{what}: source");
+    assert_eq!(actual.image, expected.image, "{what}: image");
+    assert_eq!(actual.vectors, expected.vectors, "{what}: vectors");
+}
+
+#[test]
+fn a_resident_pair_gives_every_in_between_of_the_upload_path() {
+    // One upload, many in-betweens: the same kernels on the same inputs as
+    // `interpolate` (which uploads per call), so the results are identical
+    // to the bit, and therefore within the CPU tolerance of `check`.
+    let Some(ctx) = ctx() else { return };
+    let (a, b, motion) = layers();
+    let (a, b, motion) = (
+        Arc::new(a.clone()),
+        Arc::new(b.clone()),
+        Arc::new(motion.clone()),
+    );
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    assert!(pair.is_on(&ctx));
+    for t in [0.0, 0.125, 0.25, 0.5, 0.6, 0.9, 1.0] {
+        let resident = pair.interpolate(&ctx, t, CutRule::Nearest).unwrap();
+        let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap();
+        assert_identical(&resident, &uploaded, &format!("layers t={t}"));
+        let expected = cpu::interpolate(&a, &b, &motion, t, CutRule::Nearest).unwrap();
+        let d = diff(&resident, &expected);
+        assert!(
+            d.off as f64 <= MAX_OFF_FRACTION * d.pixels as f64,
+            "layers t={t} vs the CPU: {d:?}"
+        );
+        let (image, source) = pair.interpolate_image(&ctx, t, CutRule::Nearest).unwrap();
+        assert_eq!(source, resident.source, "t={t}");
+        assert_eq!(image, resident.image, "image only, t={t}");
+    }
+    // Bad times are the CPU's error.
+    let e = pair.interpolate(&ctx, 1.5, CutRule::Nearest).unwrap_err();
+    assert!(e.to_string().contains("time"), "{e}");
+    let e = pair
+        .interpolate_image(&ctx, -0.5, CutRule::Nearest)
+        .unwrap_err();
+    assert!(e.to_string().contains("time"), "{e}");
+}
+
+#[test]
+fn a_resident_pair_carries_extra_channels_and_cut_rules() {
+    let Some(ctx) = ctx() else { return };
+    // Extra channels (one only in A, one only in B), exactly placed flow.
+    let (w, h) = (37, 23);
+    let mut a = pattern_image(w, h, 60);
+    let mut b = pattern_image(w, h, 61);
+    let mut rng = Rng::new(62);
+    let mut plane = |hi: f32| -> Vec<f32> { (0..w * h).map(|_| rng.range(0.0, hi)).collect() };
+    a.set_extra_channel("Z", SampleFormat::F32, plane(100.0));
+    b.set_extra_channel("Z", SampleFormat::F32, plane(100.0));
+    a.set_extra_channel("mask.A", SampleFormat::F16, plane(1.0));
+    b.set_extra_channel("spare", SampleFormat::F32, plane(1.0));
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let motion = Arc::new(motion_of(synthetic_flow(w, h, 63, 5.0)));
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    for t in TIMES {
+        let resident = pair.interpolate(&ctx, t, CutRule::Nearest).unwrap();
+        let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap();
+        assert_identical(&resident, &uploaded, &format!("extra channels t={t}"));
+        let d = check(
+            &ctx,
+            (&a, &b, &motion),
+            t,
+            CutRule::Nearest,
+            0.0,
+            "extra channels (resident)",
+        );
+        assert!(d.max <= 100.0 * CLOSE, "{d:?}");
+    }
+    // A scene cut under each rule.
+    let (a, b) = cut_pair();
+    let flow = estimate_flow(&a, &b, &FlowParams::default()).unwrap();
+    let motion = Arc::new(analyse_pair(&a, &b, flow).unwrap());
+    assert!(motion.cut.is_cut(), "{:?}", motion.cut);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    for rule in [CutRule::Nearest, CutRule::Dissolve, CutRule::Warp] {
+        for t in [0.0, 0.25, 0.5, 0.9, 1.0] {
+            let resident = pair.interpolate(&ctx, t, rule).unwrap();
+            let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, rule).unwrap();
+            assert_identical(&resident, &uploaded, &format!("cut {rule:?} t={t}"));
+        }
+    }
+}
+
+#[test]
+fn a_resident_pair_is_shared_by_threads_and_bound_to_its_device() {
+    let Some(ctx) = ctx() else { return };
+    let (w, h) = (64, 40);
+    let a = Arc::new(pattern_image(w, h, 70));
+    let b = Arc::new(pattern_image(w, h, 71));
+    let motion = Arc::new(motion_of(synthetic_flow(w, h, 72, 6.0)));
+    let pair = gpu::GpuPair::upload(&ctx, &a, &b, &motion).unwrap();
+    let times = [0.25f32, 0.5, 0.75];
+    let expected: Vec<Interpolated> = times
+        .iter()
+        .map(|&t| gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap())
+        .collect();
+    let (pair_ref, ctx_ref) = (&pair, &*ctx);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = times
+            .iter()
+            .map(|&t| s.spawn(move || pair_ref.interpolate(ctx_ref, t, CutRule::Nearest).unwrap()))
+            .collect();
+        for ((h, e), t) in handles.into_iter().zip(&expected).zip(times) {
+            assert_identical(&h.join().unwrap(), e, &format!("thread t={t}"));
+        }
+    });
+    // Mismatched inputs are rejected before any upload.
+    let small = Arc::new(pattern_image(8, 8, 73));
+    let e = gpu::GpuPair::upload(&ctx, &a, &small, &motion).unwrap_err();
+    assert!(e.to_string().contains("Back input"), "{e}");
+    // Another device cannot use the pair's buffers: a device error (so the
+    // Auto platform re-runs the frame on the CPU), not a wrong image.
+    let Ok(other) = GpuContext::new(morph_gpu::Preference::AnyAdapter) else {
+        return;
+    };
+    assert!(!pair.is_on(&other));
+    let e = pair.interpolate(&other, 0.5, CutRule::Nearest).unwrap_err();
+    assert!(
+        e.is_device_failure() && e.to_string().contains("another device"),
+        "{e}"
+    );
+    // Copies need no device at all.
+    let copy = pair.interpolate(&other, 0.0, CutRule::Nearest).unwrap();
+    assert_eq!(copy.image.pixels(), a.pixels());
+}
+
+#[test]
+fn a_pair_analysed_on_the_device_is_the_gpu_flow_then_the_upload() {
+    // A and B go up once for the flow and stay for the warps; the motion
+    // is the GPU flow prepared by the CPU's pass 0 and cut score, exactly
+    // as `flow` + `analyse_pair` give it.
+    let Some(ctx) = ctx() else { return };
+    let a = Arc::new(FlowCase::Layers.frame_at(0.0));
+    let b = Arc::new(FlowCase::Layers.frame_at(1.0));
+    let params = FlowParams::default();
+    let pair = gpu::GpuPair::analyse(&ctx, &a, &b, &params).unwrap();
+    let flow = morph_gpu::ops::flow::flow(&ctx, &a, &b, &params).unwrap();
+    let motion = analyse_pair(&a, &b, flow).unwrap();
+    assert_eq!(pair.motion().flow, motion.flow, "prepared flow");
+    assert_eq!(pair.motion().cut, motion.cut, "cut score");
+    for t in [0.0, 0.25, 0.5, 0.9] {
+        let resident = pair.interpolate(&ctx, t, CutRule::Nearest).unwrap();
+        let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap();
+        assert_identical(&resident, &uploaded, &format!("analysed t={t}"));
+    }
+    // The CPU's errors for bad parameters and sizes.
+    let bad = FlowParams {
+        patch_stride: 0,
+        ..params
+    };
+    let e = gpu::GpuPair::analyse(&ctx, &a, &b, &bad).unwrap_err();
+    assert!(e.to_string().contains("flow.patch_stride"), "{e}");
+    let small = Arc::new(pattern_image(8, 8, 80));
+    let e = gpu::GpuPair::analyse(&ctx, &a, &small, &params).unwrap_err();
+    assert!(e.to_string().contains("Back input"), "{e}");
+}
+
+// ------------------------------------------------------------- pass 0 on the GPU
+
+/// Compares the GPU's pass 0 with the CPU's on one side: vectors and
+/// occlusion. Returns the pixels whose vector differs (beyond
+/// `CLOSE_VECTOR`) or whose occlusion differs beyond `CLOSE`.
+fn fill_occluded_off(
+    ctx: &GpuContext,
+    field: &FlowField,
+    occlusion: &[f32],
+    luma: &[f32],
+    other: &[f32],
+    what: &str,
+) -> usize {
+    let (ev, eo) = cpu::fill_occluded(field, occlusion, luma, other);
+    let (av, ao) = gpu::fill_occluded(ctx, field, occlusion, luma, other).unwrap();
+    let mut max_v = 0.0f32;
+    let mut max_o = 0.0f32;
+    let off = (0..eo.len())
+        .filter(|&k| {
+            let (a, e) = (av.vectors()[k], ev.vectors()[k]);
+            let dv = (a[0] - e[0]).abs().max((a[1] - e[1]).abs());
+            let d_o = (ao[k] - eo[k]).abs();
+            max_v = max_v.max(dv);
+            max_o = max_o.max(d_o);
+            !(dv <= CLOSE_VECTOR && d_o <= CLOSE)
+        })
+        .count();
+    let changed = (0..eo.len())
+        .filter(|&k| ev.vectors()[k] != field.vectors()[k])
+        .count();
+    eprintln!(
+        "{what}: {changed} vectors replaced on the CPU; GPU: {off} of {} pixels off, \
+         vectors max {max_v:.3e}, occlusion max {max_o:.3e}",
+        eo.len()
+    );
+    off
+}
+
+#[test]
+fn pass_0_on_the_device_matches_the_cpu_on_exact_cases() {
+    // The CPU module's own cases: an occluded band takes the background's
+    // vector, seen from either frame; a pixel leaving the frame keeps its.
+    let Some(ctx) = ctx() else { return };
+    let (w, h) = (24u32, 3u32);
+    let n = (w * h) as usize;
+    for revealed in [false, true] {
+        let mut v = vec![if revealed { [2.0, 0.0] } else { [-2.0, 0.0] }; n];
+        let mut occ = vec![0.0; n];
+        let mut luma = vec![0.2; n];
+        for k in 0..n {
+            let x = k % w as usize;
+            let (occluder, band) = if revealed {
+                (x >= 14, (8..14).contains(&x))
+            } else {
+                (x < 8, (8..14).contains(&x))
+            };
+            let moving = if revealed { [-6.0, 0.0] } else { [6.0, 0.0] };
+            if occluder || band {
+                v[k] = moving;
+            }
+            if band {
+                occ[k] = 1.0;
+            }
+            if occluder {
+                luma[k] = 0.8;
+            }
+        }
+        let field = FlowField::from_vectors(w, h, v).unwrap();
+        let (expected, eo) = cpu::fill_occluded(&field, &occ, &luma, &luma);
+        let (actual, ao) = gpu::fill_occluded(&ctx, &field, &occ, &luma, &luma).unwrap();
+        assert_eq!(actual, expected, "revealed={revealed}");
+        assert_eq!(ao, eo, "revealed={revealed}");
+        let background = if revealed { [2.0, 0.0] } else { [-2.0, 0.0] };
+        assert_eq!(actual.at(10, 1), background);
+    }
+    let field = FlowField::from_vectors(4, 1, vec![[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [3.0, 0.0]])
+        .unwrap();
+    let (fixed, _) =
+        gpu::fill_occluded(&ctx, &field, &[0.0, 0.0, 0.0, 1.0], &[0.0; 4], &[0.0; 4]).unwrap();
+    assert_eq!(fixed.at(3, 0), [3.0, 0.0]);
+    // A tie (flat luma: every candidate costs 0) goes to the first
+    // direction, E: the right neighbour's vector.
+    let mut v = vec![[-2.0, 0.0]; 9];
+    v[4] = [0.0, 0.0];
+    v[5..].iter_mut().for_each(|p| *p = [2.0, 0.0]);
+    let mut occ = vec![0.0; 9];
+    occ[4] = 1.0;
+    let field = FlowField::from_vectors(9, 1, v).unwrap();
+    let (expected, _) = cpu::fill_occluded(&field, &occ, &[0.5; 9], &[0.5; 9]);
+    let (actual, _) = gpu::fill_occluded(&ctx, &field, &occ, &[0.5; 9], &[0.5; 9]).unwrap();
+    assert_eq!(expected.at(4, 0), [2.0, 0.0]);
+    assert_eq!(actual, expected);
+    // Sizes that do not match are refused.
+    let e = gpu::fill_occluded(&ctx, &field, &[0.0; 3], &[0.0; 9], &[0.0; 9]).unwrap_err();
+    assert!(e.to_string().contains("occlusion"), "{e}");
+}
+
+#[test]
+fn pass_0_on_the_device_matches_the_cpu_on_estimated_flow() {
+    // Estimated flow of the fixture scenes with real occlusion (and a
+    // synthetic field whose radius reaches the cap of 64): both sides.
+    let Some(ctx) = ctx() else { return };
+    for case in [FlowCase::Layers, FlowCase::Large, FlowCase::LinearFloat] {
+        let a = case.frame_at(0.0);
+        let b = case.frame_at(1.0);
+        let flow = estimate_flow(&a, &b, &FlowParams::default()).unwrap();
+        let la = morph_core::ops::flow::range_compressed_luma(&a);
+        let lb = morph_core::ops::flow::range_compressed_luma(&b);
+        let n = la.len();
+        for (what, field, occ, l, o) in [
+            ("forward", &flow.forward, &flow.occlusion_forward, &la, &lb),
+            (
+                "backward",
+                &flow.backward,
+                &flow.occlusion_backward,
+                &lb,
+                &la,
+            ),
+        ] {
+            let off = fill_occluded_off(&ctx, field, occ, l, o, &format!("{case:?} {what}"));
+            assert!(
+                off as f64 <= MAX_OFF_FRACTION * n as f64,
+                "{case:?} {what}: {off} of {n} pixels differ"
+            );
+        }
+    }
+    let (w, h) = (80, 48);
+    let mut flow = synthetic_flow(w, h, 90, 70.0);
+    // Mostly occluded, so most pixels search.
+    flow.occlusion_forward
+        .iter_mut()
+        .step_by(2)
+        .for_each(|o| *o = 1.0);
+    let a = pattern_image(w, h, 91);
+    let b = pattern_image(w, h, 92);
+    let la = morph_core::ops::flow::range_compressed_luma(&a);
+    let lb = morph_core::ops::flow::range_compressed_luma(&b);
+    let off = fill_occluded_off(
+        &ctx,
+        &flow.forward,
+        &flow.occlusion_forward,
+        &la,
+        &lb,
+        "synthetic, radius 64",
+    );
+    assert!(
+        off as f64 <= MAX_OFF_FRACTION * (w * h) as f64,
+        "{off} pixels differ"
+    );
+}
+
+#[test]
+fn pass_0_of_a_pair_on_the_device_feeds_the_warp_like_analyse_pair() {
+    // Raw flow up, pass 0 on both sides on the device, the warp on the
+    // result: what `analyse_pair` + `interpolate` give on the CPU.
+    let Some(ctx) = ctx() else { return };
+    let a = FlowCase::Layers.frame_at(0.0);
+    let b = FlowCase::Layers.frame_at(1.0);
+    let flow = estimate_flow(&a, &b, &FlowParams::default()).unwrap();
+    let motion = analyse_pair(&a, &b, flow.clone()).unwrap();
+    let n = (a.width() * a.height()) as usize;
+    let mut frame = ctx.frame("pass 0 pair").unwrap();
+    let ga = frame.upload(&a).unwrap();
+    let gb = frame.upload(&b).unwrap();
+    let raw = GpuPairFlow::upload(&mut frame, &flow).unwrap();
+    let filled = gpu::fill_occluded_pair_on_device(&mut frame, &ga, &gb, &raw).unwrap();
+    let warped = gpu::warp_on_device(&mut frame, &ga, &gb, &filled, 0.5).unwrap();
+    let data = frame
+        .read_buffers(&[filled.forward(), filled.backward(), warped.image.rgba()])
+        .unwrap();
+    for (side, (v, o), got) in [
+        (
+            "forward",
+            (&motion.flow.forward, &motion.flow.occlusion_forward),
+            &data[0],
+        ),
+        (
+            "backward",
+            (&motion.flow.backward, &motion.flow.occlusion_backward),
+            &data[1],
+        ),
+    ] {
+        let off = (0..n)
+            .filter(|&k| {
+                let p = &got[4 * k..4 * k + 4];
+                let e = v.vectors()[k];
+                (p[0] - e[0]).abs().max((p[1] - e[1]).abs()) > CLOSE_VECTOR
+                    || (p[2] - o[k]).abs() > CLOSE
+            })
+            .count();
+        eprintln!("pair pass 0 {side}: {off} of {n} pixels off");
+        assert!(off as f64 <= MAX_OFF_FRACTION * n as f64, "{side}: {off}");
+    }
+    let expected = cpu::interpolate(&a, &b, &motion, 0.5, CutRule::Warp).unwrap();
+    let pixels: &[[f32; 4]] = bytemuck::cast_slice(&data[2][..4 * n]);
+    let off = pixels
+        .iter()
+        .zip(expected.image.pixels())
+        .filter(|(p, e)| (0..4).any(|c| (p[c] - e[c]).abs() > CLOSE))
+        .count();
+    eprintln!("pair pass 0 warp: {off} of {n} pixels off");
+    assert!(off as f64 <= MAX_OFF_FRACTION * n as f64, "warp: {off}");
+    // Mismatched sizes are refused.
+    let mut frame = ctx.frame("pass 0 sizes").unwrap();
+    let small = frame.upload(&pattern_image(8, 8, 1)).unwrap();
+    let e = gpu::fill_occluded_pair_on_device(&mut frame, &ga, &small, &raw).unwrap_err();
+    assert!(e.to_string().contains("Back input"), "{e}");
+    frame.finish().unwrap();
+}

@@ -40,7 +40,10 @@ pub use error::EngineError;
 pub use morph_core::params::RenderingPlatform;
 /// Machine Learning interpolation (`morph-ml`): options and the model runner.
 pub use morph_ml as ml;
-pub use node::{MorphNode, Retimer, check_supported, default_engine_cache_dir, ml_options};
+pub use node::{
+    InputFrame, MorphNode, Retimer, check_supported, default_engine_cache_dir, ml_options,
+};
+pub use ops::interpolate::PreparedPair;
 
 /// The image model, parameters and CPU ops (`morph-core`).
 pub use morph_core as core;

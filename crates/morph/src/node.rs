@@ -1,13 +1,15 @@
 //! The Morph node (SPEC §2) as a library type: [`MorphNode`] renders the
 //! output frames of a transition between two clips, and [`Retimer`] those of
 //! a one-clip retime (slow motion, speed change, fps conversion). Both keep
-//! the motion of the last input pair, so every output time between the same
-//! two frames reuses one flow computation.
+//! the last input pair prepared ([`Engine::prepare_pair_with_flow`]): every output
+//! time between the same two frames reuses one flow computation and, on the
+//! GPU, one upload of the pair.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use morph_core::Image;
 use morph_core::error::Error as CoreError;
+use morph_core::flow::FlowField;
 use morph_core::ops::flow::FlowParams;
 use morph_core::ops::interpolate::{CutRule, Interpolated, PairMotion, Source};
 use morph_core::params::{Interpolation, MorphParams, MotionBlurParams, RenderingPlatform};
@@ -17,12 +19,75 @@ use morph_ml::{MlInterpolator, MlOptions, Provider};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::ops::interpolate::PreparedPair;
 
-/// How a node makes in-betweens: Motion Vectors with the motion of the
-/// last pair rendered (keyed by its frame numbers), or an ONNX model.
+/// An input frame handed to [`MorphNode::render`] or [`Retimer::render`]:
+/// an [`Image`] (copied once into the node's pair cache when it starts a
+/// new pair) or an `Arc<Image>` (shared, never copied: what a caller that
+/// caches its decoded frames should pass).
+pub trait InputFrame {
+    /// The frame.
+    fn image(&self) -> &Image;
+    /// A shared handle on the frame: a copy of a plain image, the same
+    /// allocation for an `Arc`.
+    fn shared(&self) -> Arc<Image>;
+}
+
+impl InputFrame for Image {
+    fn image(&self) -> &Image {
+        self
+    }
+
+    fn shared(&self) -> Arc<Image> {
+        Arc::new(self.clone())
+    }
+}
+
+impl InputFrame for Arc<Image> {
+    fn image(&self) -> &Image {
+        self
+    }
+
+    fn shared(&self) -> Arc<Image> {
+        Arc::clone(self)
+    }
+}
+
+/// A rendered in-between: the image, how it was made, and its vectors when
+/// they were asked for.
+struct Rendered {
+    image: Image,
+    source: Source,
+    vectors: Option<FlowField>,
+}
+
+impl Rendered {
+    fn full(out: Interpolated) -> Self {
+        Rendered {
+            image: out.image,
+            source: out.source,
+            vectors: Some(out.vectors),
+        }
+    }
+
+    /// The public result; the vectors were asked for.
+    fn into_interpolated(self) -> Interpolated {
+        Interpolated {
+            image: self.image,
+            source: self.source,
+            vectors: self.vectors.expect("vectors were asked for"),
+        }
+    }
+}
+
+/// The last pair a node rendered: its frame numbers and the prepared pair.
+type LastPair = Option<((i64, i64), Arc<PreparedPair>)>;
+
+/// How a node makes in-betweens: Motion Vectors with the last pair
+/// rendered prepared (keyed by its frame numbers), or an ONNX model.
 #[derive(Default)]
 struct Renderer {
-    last: Mutex<Option<((i64, i64), PairMotion)>>,
+    last: Mutex<LastPair>,
     ml: Option<MlInterpolator>,
     blur: Option<MotionBlurParams>,
 }
@@ -47,7 +112,7 @@ impl Renderer {
 
     /// The in-between at `t`: the model's when there is one (the inputs
     /// themselves at `t = 0` and `t = 1`; no vectors, so zero), else
-    /// [`Renderer::interpolate`].
+    /// [`Renderer::interpolate`], with its vectors if `vectors` is set.
     ///
     /// With motion blur on, the in-between is then blurred along its
     /// vectors times `velocity` (the vectors are per pair interval; the
@@ -58,18 +123,26 @@ impl Renderer {
         &self,
         engine: &Engine,
         key: (i64, i64),
-        (a, b): (&Image, &Image),
+        (a, b): (&dyn InputFrame, &dyn InputFrame),
         t: f32,
         flow: &FlowParams,
         cut_rule: CutRule,
         velocity: f32,
-    ) -> Result<Interpolated, EngineError> {
+        vectors: bool,
+    ) -> Result<Rendered, EngineError> {
         let Some(ml) = &self.ml else {
-            let mut out = self.interpolate(engine, key, (a, b), t, flow, cut_rule)?;
-            if let Some(blur) = &self.blur
-                && velocity != 0.0
-            {
-                let mut forward = out.vectors.clone();
+            let blur = self.blur.as_ref().filter(|_| velocity != 0.0);
+            let mut out = self.interpolate(
+                engine,
+                key,
+                (a, b),
+                t,
+                flow,
+                cut_rule,
+                vectors || blur.is_some(),
+            )?;
+            if let Some(blur) = blur {
+                let mut forward = out.vectors.clone().expect("vectors were asked for");
                 forward
                     .vectors_mut()
                     .iter_mut()
@@ -83,8 +156,8 @@ impl Renderer {
             }
             return Ok(out);
         };
+        let (a, b) = (a.image(), b.image());
         morph_core::ops::interpolate::check_time(t)?;
-        let zeros = morph_core::FlowField::zeros(a.width(), a.height());
         let (image, source) = if t == 0.0 {
             (a.clone(), Source::A)
         } else if t == 1.0 {
@@ -92,47 +165,82 @@ impl Renderer {
         } else {
             (ml.interpolate(a, b, t)?, Source::Warped)
         };
-        Ok(Interpolated {
+        Ok(Rendered {
             image,
-            vectors: zeros,
             source,
+            vectors: vectors.then(|| FlowField::zeros(a.width(), a.height())),
         })
     }
 
-    /// Interpolates `a`/`b` (frames `key`) at `t`, computing their motion
-    /// only if the last pair was another one. Exact times skip the flow.
+    /// Interpolates `a`/`b` (frames `key`) at `t`, preparing the pair
+    /// (flow, and on the GPU the upload) only if the last pair was another
+    /// one; reads the vectors back only if `vectors` is set. Exact times
+    /// skip the flow.
+    #[allow(clippy::too_many_arguments)]
     fn interpolate(
         &self,
         engine: &Engine,
         key: (i64, i64),
-        (a, b): (&Image, &Image),
+        (a, b): (&dyn InputFrame, &dyn InputFrame),
         t: f32,
         flow: &FlowParams,
         cut_rule: CutRule,
-    ) -> Result<Interpolated, EngineError> {
+        vectors: bool,
+    ) -> Result<Rendered, EngineError> {
+        let prepared = |pair: &PreparedPair| {
+            if vectors {
+                engine
+                    .interpolate_prepared(pair, t, cut_rule)
+                    .map(Rendered::full)
+            } else {
+                let (image, source) = engine.interpolate_prepared_image(pair, t, cut_rule)?;
+                Ok(Rendered {
+                    image,
+                    source,
+                    vectors: None,
+                })
+            }
+        };
         // An exact frame costs no flow unless motion blur needs its vectors
         // (then the caller pairs it with a neighbour: `key.0 != key.1`).
         if (t == 0.0 || t == 1.0) && (self.blur.is_none() || key.0 == key.1) {
             // Zero motion is the honest answer when none was computed for
             // this pair.
-            let guard = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((k, m)) = guard.as_ref()
-                && *k == key
-            {
-                return engine.interpolate(a, b, m, t, cut_rule);
+            let cached = self.cached(key);
+            if let Some(pair) = cached {
+                return prepared(&pair);
             }
-            drop(guard);
-            let still = still_motion(a)?;
-            return engine.interpolate(a, b, &still, t, cut_rule);
+            let still = still_motion(a.image())?;
+            return engine
+                .interpolate(a.image(), b.image(), &still, t, cut_rule)
+                .map(Rendered::full);
         }
-        let mut guard = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if !matches!(guard.as_ref(), Some((k, _)) if *k == key) {
-            *guard = None;
-            let motion = engine.pair_motion(a, b, flow)?;
-            *guard = Some((key, motion));
-        }
-        let (_, motion) = guard.as_ref().expect("just filled");
-        engine.interpolate(a, b, motion, t, cut_rule)
+        let pair = {
+            let mut guard = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            match guard.as_ref() {
+                Some((k, pair)) if *k == key => Arc::clone(pair),
+                _ => {
+                    // Free the last pair (its device buffers) first.
+                    *guard = None;
+                    let pair =
+                        Arc::new(engine.prepare_pair_with_flow(a.shared(), b.shared(), flow)?);
+                    *guard = Some((key, Arc::clone(&pair)));
+                    pair
+                }
+            }
+        };
+        // The cache lock is released: in-betweens of one pair may render
+        // concurrently.
+        prepared(&pair)
+    }
+
+    /// The prepared pair of frames `key`, if it is the last one.
+    fn cached(&self, key: (i64, i64)) -> Option<Arc<PreparedPair>> {
+        let guard = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, p)| Arc::clone(p))
     }
 }
 
@@ -307,12 +415,45 @@ impl<'e> MorphNode<'e> {
     }
 
     /// Renders output `frame` from A's frame `plan(frame).a` and B's frame
-    /// `plan(frame).b`. Consecutive frames with the same pair of input
-    /// frames (both frozen) reuse the motion.
+    /// `plan(frame).b` (each an [`Image`] or an `Arc<Image>`, see
+    /// [`InputFrame`]), with the in-between's vectors. Consecutive frames
+    /// with the same pair of input frames (both frozen) reuse the motion
+    /// and, on the GPU, the uploaded pair.
     ///
     /// # Errors
     /// Frames of different sizes; a GPU failure on the `GPU` platform.
-    pub fn render(&self, frame: i64, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
+    pub fn render(
+        &self,
+        frame: i64,
+        a: &impl InputFrame,
+        b: &impl InputFrame,
+    ) -> Result<Interpolated, EngineError> {
+        Ok(self.render_with(frame, a, b, true)?.into_interpolated())
+    }
+
+    /// [`MorphNode::render`] without the vectors (the same image and
+    /// source): on the GPU only the image is read back, half the transfer
+    /// of an in-between. What a renderer that writes frames wants.
+    ///
+    /// # Errors
+    /// As [`MorphNode::render`].
+    pub fn render_image(
+        &self,
+        frame: i64,
+        a: &impl InputFrame,
+        b: &impl InputFrame,
+    ) -> Result<(Image, Source), EngineError> {
+        let out = self.render_with(frame, a, b, false)?;
+        Ok((out.image, out.source))
+    }
+
+    fn render_with(
+        &self,
+        frame: i64,
+        a: &dyn InputFrame,
+        b: &dyn InputFrame,
+        vectors: bool,
+    ) -> Result<Rendered, EngineError> {
         let plan = self.plan(frame);
         // The in-between moves by `u` per unit of t; t changes by about
         // half the difference of its neighbours' per output frame.
@@ -325,6 +466,7 @@ impl<'e> MorphNode<'e> {
             &self.flow,
             self.cut_rule,
             velocity,
+            vectors,
         )
     }
 }
@@ -442,12 +584,46 @@ impl<'e> Retimer<'e> {
     }
 
     /// Renders output frame `k` from its input frames `plan(k).a` and
-    /// `plan(k).b` (the same image twice on an exact frame), blurred along
-    /// the vectors with motion blur on (shutter in output frames).
+    /// `plan(k).b` (the same image twice on an exact frame; each an
+    /// [`Image`] or an `Arc<Image>`, see [`InputFrame`]), blurred along the
+    /// vectors with motion blur on (shutter in output frames), with the
+    /// in-between's vectors. Every output time between the same two input
+    /// frames reuses their motion and, on the GPU, the uploaded pair.
     ///
     /// # Errors
     /// Frames of different sizes; a GPU failure on the `GPU` platform.
-    pub fn render(&self, k: usize, a: &Image, b: &Image) -> Result<Interpolated, EngineError> {
+    pub fn render(
+        &self,
+        k: usize,
+        a: &impl InputFrame,
+        b: &impl InputFrame,
+    ) -> Result<Interpolated, EngineError> {
+        Ok(self.render_with(k, a, b, true)?.into_interpolated())
+    }
+
+    /// [`Retimer::render`] without the vectors (the same image and
+    /// source): on the GPU only the image is read back, half the transfer
+    /// of an in-between. What a renderer that writes frames wants.
+    ///
+    /// # Errors
+    /// As [`Retimer::render`].
+    pub fn render_image(
+        &self,
+        k: usize,
+        a: &impl InputFrame,
+        b: &impl InputFrame,
+    ) -> Result<(Image, Source), EngineError> {
+        let out = self.render_with(k, a, b, false)?;
+        Ok((out.image, out.source))
+    }
+
+    fn render_with(
+        &self,
+        k: usize,
+        a: &dyn InputFrame,
+        b: &dyn InputFrame,
+        vectors: bool,
+    ) -> Result<Rendered, EngineError> {
         let s = self.plan(k);
         // Vectors are per pair interval (b − a input frames); an output
         // frame lasts `speed` input frames.
@@ -464,6 +640,7 @@ impl<'e> Retimer<'e> {
             &self.flow,
             self.cut_rule,
             velocity,
+            vectors,
         )
     }
 }
@@ -594,5 +771,52 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("frames"), "{e}");
+    }
+
+    #[test]
+    fn every_time_of_a_pair_reuses_one_upload_of_it() {
+        use morph_core::test_support::no_gpu;
+        let Ok(ctx) = morph_gpu::GpuContext::shared_for_tests().map_err(no_gpu::<()>) else {
+            return;
+        };
+        let engine = Engine::with_context(ctx, RenderingPlatform::Gpu);
+        let r = Retimer::new(
+            &engine,
+            &MorphParams::default(),
+            Retime::Factor(4),
+            vec![10, 11],
+        )
+        .unwrap();
+        let (a, b) = clips();
+        let (a, b) = (Arc::new(a), Arc::new(b));
+        let mut first: Option<(Arc<PreparedPair>, Arc<_>)> = None;
+        for k in 1..4 {
+            let s = r.plan(k);
+            assert_eq!((s.a, s.b), (10, 11));
+            let out = r.render(k, &a, &b).unwrap();
+            assert_eq!(out.source, Source::Warped);
+            let pair = r.renderer.cached((10, 11)).expect("the pair is cached");
+            // Arc inputs are shared, not copied.
+            assert!(Arc::ptr_eq(pair.a(), &a) && Arc::ptr_eq(pair.b(), &b));
+            let device = pair.device_pair().expect("the pair is on the device");
+            match &first {
+                None => first = Some((Arc::clone(&pair), device)),
+                Some((p, d)) => {
+                    assert!(Arc::ptr_eq(p, &pair), "one prepared pair, k={k}");
+                    assert!(Arc::ptr_eq(d, &device), "one upload, k={k}");
+                }
+            }
+            // The same in-between as a one-off interpolate of that motion.
+            let direct = engine
+                .interpolate(&a, &b, pair.motion(), s.t, CutRule::Nearest)
+                .unwrap();
+            assert_eq!(out.image, direct.image, "k={k}");
+            assert_eq!(out.vectors, direct.vectors, "k={k}");
+            let (image, source) = r.render_image(k, &a, &b).unwrap();
+            assert_eq!((image, source), (direct.image, direct.source), "k={k}");
+        }
+        // The exact frames stay copies of the inputs.
+        assert_eq!(r.render(0, &a, &a).unwrap().image.pixels(), a.pixels());
+        assert_eq!(r.render_image(4, &b, &b).unwrap().0.pixels(), b.pixels());
     }
 }

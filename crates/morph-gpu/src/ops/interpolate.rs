@@ -37,6 +37,28 @@
 //! (`morph_core::ops::interpolate::warps`). [`GpuPairFlow::upload`] is the
 //! path for a CPU [`FlowResult`].
 //!
+//! # A pair on the device
+//! [`interpolate`] uploads A, B and both flows for every in-between (about
+//! 3 × 33 MB at 1080p RGBA f32, more than the warp costs on a hardware
+//! GPU). A retime makes several in-betweens of one pair: [`GpuPair::upload`]
+//! uploads the pair once, and [`GpuPair::interpolate`] (or
+//! [`GpuPair::interpolate_image`], which skips the vectors' read-back) only
+//! warps and reads the result back, with the same results as
+//! [`interpolate`]. [`GpuPair::analyse`] estimates the flow on frames it
+//! uploads once for the flow and the warps; the flow itself still makes a
+//! round trip through the host for the CPU's pass 0 and cut score
+//! ([`morph_core::ops::interpolate::analyse_pair`]).
+//!
+//! # Pass 0 on the device
+//! [`fill_occluded_pair_on_device`] is the twin of pass 0
+//! ([`morph_core::ops::interpolate::fill_occluded`], both sides, with the
+//! luma of [`luma_on_device`]): `occluded_radius` reduces the longest
+//! vector with an `atomicMax` on its bits, then `fill_occluded` searches
+//! each occluded pixel's four directions as the CPU does. With it, flow →
+//! pass 0 → warp can stay on the device; what is still missing for a
+//! fully resident pair is the scene-cut score, which `analyse_pair`
+//! computes together with pass 0 on the host.
+//!
 //! # Parity
 //! Same results as the CPU within the tolerance stated in
 //! `tests/interpolate.rs`: the arithmetic follows the CPU's order, but a
@@ -47,12 +69,12 @@
 //! [`CutRule`]: morph_core::ops::interpolate::CutRule
 //! [`CutScore`]: morph_core::ops::interpolate::CutScore
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytemuck::{Pod, Zeroable};
 use morph_core::Image;
 use morph_core::flow::FlowField;
-use morph_core::ops::flow::FlowResult;
+use morph_core::ops::flow::{FlowParams, FlowResult};
 use morph_core::ops::interpolate::{
     AGREE_ABS, AGREE_REL, CutRule, Interpolated, MIN_WEIGHT, PairMotion, Source, Splat,
     check_sizes, check_time, warps,
@@ -62,8 +84,12 @@ use crate::context::GpuContext;
 use crate::error::Result;
 use crate::frame::{Frame, IMAGE_USAGE};
 use crate::image::{GpuImage, ImageHeader, PLANE_BYTES};
+use crate::ops::flow::{
+    FlowDirections, GpuFlowParams, LUMA_KERNEL, PIXEL_WORKGROUP as FLOW_PIXEL_WORKGROUP,
+    flow_on_device,
+};
 use crate::pipeline::{BindingKind, KernelSpec};
-use crate::pool::GpuBuffer;
+use crate::pool::{BufferPool, GpuBuffer};
 use crate::shaders::{self, UniformLayout};
 use crate::uniform_layout;
 
@@ -245,6 +271,26 @@ pub static EXPORT_KERNEL: KernelSpec = KernelSpec {
     entry_point: "export_vectors",
     workgroup_size: [WORKGROUP_SIZE, 1, 1],
     bindings: &[U, R, R, Rw],
+};
+
+/// `interpolate.wgsl::occluded_radius`: pass 0's longest finite vector of
+/// a flow side, reduced by `atomicMax` into one `u32` (cleared first).
+pub static OCCLUDED_RADIUS_KERNEL: KernelSpec = KernelSpec {
+    label: "interpolate.occluded_radius",
+    shader: shaders::INTERPOLATE,
+    entry_point: "occluded_radius",
+    workgroup_size: [WORKGROUP_SIZE, 1, 1],
+    bindings: &[U, R, Rw],
+};
+
+/// `interpolate.wgsl::fill_occluded`: pass 0 on one flow side, the twin of
+/// [`morph_core::ops::interpolate::fill_occluded`].
+pub static FILL_OCCLUDED_KERNEL: KernelSpec = KernelSpec {
+    label: "interpolate.fill_occluded",
+    shader: shaders::INTERPOLATE,
+    entry_point: "fill_occluded",
+    workgroup_size: [WORKGROUP_SIZE, 1, 1],
+    bindings: &[U, R, R, R, R, Rw],
 };
 
 /// Bytes per pixel of a [`GpuPairFlow`] side: `(u, v, occlusion, 0)` f32.
@@ -429,7 +475,249 @@ pub fn interpolate(
     let ga = frame.upload(a)?;
     let gb = frame.upload(b)?;
     let flow = GpuPairFlow::upload(&mut frame, &motion.flow)?;
-    let warped = warp_on_device(&mut frame, &ga, &gb, &flow, t)?;
+    read_warped(frame, &ga, &gb, &flow, t)
+}
+
+/// A pair kept on the device for every in-between between its two frames
+/// (retime, slow motion, a morph's range): A, B (RGBA and extra planes) and
+/// both flows are uploaded once by [`GpuPair::upload`]; each
+/// [`GpuPair::interpolate`] then records only the warp (splat, fill,
+/// compose) and the read-back of its result.
+///
+/// The device buffers are pooled [`GpuBuffer`]s held by [`Arc`]s, so the
+/// pair outlives the frame that uploaded it; they return to the context's
+/// pool when the last clone of the pair is dropped. Frames only read them,
+/// so several threads may render in-betweens of one pair at once. The host
+/// frames and motion are shared (`Arc`), not copied: the copies at `t` = 0
+/// and 1 and the cut rule are the CPU's code on them, as in
+/// [`interpolate`], so those results are exact.
+#[derive(Clone, Debug)]
+pub struct GpuPair {
+    a: Arc<Image>,
+    b: Arc<Image>,
+    motion: Arc<PairMotion>,
+    /// The pool of the context the buffers came from: its identity (a
+    /// `wgpu::Device` compares by an id that is only unique within one
+    /// instance, and each context has its own).
+    pool: Weak<BufferPool>,
+    gpu_a: GpuImage,
+    gpu_b: GpuImage,
+    flow: GpuPairFlow,
+}
+
+impl GpuPair {
+    /// Uploads A, B and the pair's flow (with its occlusion) to the device
+    /// of `ctx` in one frame and waits for the copies, so an allocation or
+    /// device failure shows here and the uploads are not part of the first
+    /// in-between's time.
+    ///
+    /// # Errors
+    /// [`crate::GpuError::Core`] for frames or flow of different sizes (as
+    /// [`morph_core::ops::interpolate::interpolate`] rejects them);
+    /// [`crate::GpuError::Limits`], [`crate::GpuError::OutOfMemory`] or
+    /// another device failure.
+    pub fn upload(
+        ctx: &GpuContext,
+        a: &Arc<Image>,
+        b: &Arc<Image>,
+        motion: &Arc<PairMotion>,
+    ) -> Result<Self> {
+        check_sizes(a, b, &motion.flow)?;
+        let mut frame = ctx.frame("interpolate pair upload")?;
+        let gpu_a = frame.upload(a)?;
+        let gpu_b = frame.upload(b)?;
+        let flow = GpuPairFlow::upload(&mut frame, &motion.flow)?;
+        frame.finish()?;
+        Ok(GpuPair {
+            a: Arc::clone(a),
+            b: Arc::clone(b),
+            motion: Arc::clone(motion),
+            pool: Arc::downgrade(ctx.pool()),
+            gpu_a,
+            gpu_b,
+            flow,
+        })
+    }
+
+    /// Estimates the pair's motion and keeps the pair on the device, with
+    /// A and B uploaded once for both: one frame uploads them and runs the
+    /// whole flow estimator on them ([`flow_on_device`], both directions
+    /// with occlusion) and reads the flow back; the CPU then prepares it
+    /// ([`morph_core::ops::interpolate::analyse_pair`]: pass 0, which
+    /// replaces occluded pixels' vectors, and the scene-cut score), and
+    /// only the prepared flow goes back up. The motion is the one
+    /// [`crate::ops::flow::flow`] followed by `analyse_pair` gives, and the
+    /// pair the one [`GpuPair::upload`] makes of it, without the second
+    /// upload of A and B.
+    ///
+    /// # Errors
+    /// [`crate::GpuError::Core`] for invalid flow parameters or frames of
+    /// different sizes; device errors otherwise.
+    pub fn analyse(
+        ctx: &GpuContext,
+        a: &Arc<Image>,
+        b: &Arc<Image>,
+        params: &FlowParams,
+    ) -> Result<Self> {
+        params.validate()?;
+        a.check_same_size(b, "Back input")?;
+        let (w, h) = (a.width(), a.height());
+        let mut frame = ctx.frame("interpolate pair analysis")?;
+        let gpu_a = frame.upload(a)?;
+        let gpu_b = frame.upload(b)?;
+        let estimated = flow_on_device(&mut frame, &gpu_a, &gpu_b, params, FlowDirections::Both)?;
+        let (Some(backward), Some(occ_f), Some(occ_b)) = (
+            &estimated.backward,
+            &estimated.occlusion_forward,
+            &estimated.occlusion_backward,
+        ) else {
+            unreachable!("both directions were asked for")
+        };
+        let data = frame.read_buffers(&[&estimated.forward, backward, occ_f, occ_b])?;
+        let n = w as usize * h as usize;
+        let field = |samples: &[f32]| {
+            let vectors = samples[..2 * n]
+                .chunks_exact(2)
+                .map(|v| [v[0], v[1]])
+                .collect();
+            FlowField::from_vectors(w, h, vectors).expect("one vector per pixel")
+        };
+        let flow = FlowResult {
+            forward: field(&data[0]),
+            backward: field(&data[1]),
+            occlusion_forward: data[2][..n].to_vec(),
+            occlusion_backward: data[3][..n].to_vec(),
+        };
+        drop(data);
+        let motion = Arc::new(morph_core::ops::interpolate::analyse_pair(a, b, flow)?);
+        let mut frame = ctx.frame("interpolate pair flow upload")?;
+        let flow = GpuPairFlow::upload(&mut frame, &motion.flow)?;
+        frame.finish()?;
+        Ok(GpuPair {
+            a: Arc::clone(a),
+            b: Arc::clone(b),
+            motion,
+            pool: Arc::downgrade(ctx.pool()),
+            gpu_a,
+            gpu_b,
+            flow,
+        })
+    }
+
+    /// Frame A on the host.
+    pub fn a(&self) -> &Arc<Image> {
+        &self.a
+    }
+
+    /// Frame B on the host.
+    pub fn b(&self) -> &Arc<Image> {
+        &self.b
+    }
+
+    /// The pair's motion on the host.
+    pub fn motion(&self) -> &Arc<PairMotion> {
+        &self.motion
+    }
+
+    /// Frame A on the device.
+    pub fn gpu_a(&self) -> &GpuImage {
+        &self.gpu_a
+    }
+
+    /// Frame B on the device.
+    pub fn gpu_b(&self) -> &GpuImage {
+        &self.gpu_b
+    }
+
+    /// The flow on the device.
+    pub fn flow(&self) -> &GpuPairFlow {
+        &self.flow
+    }
+
+    /// True if the pair's buffers live on the device of `ctx`.
+    pub fn is_on(&self, ctx: &GpuContext) -> bool {
+        std::ptr::eq(self.pool.as_ptr(), Arc::as_ptr(ctx.pool()))
+    }
+
+    /// The in-between at time `t`, with its vectors: the same result as
+    /// [`interpolate`] on the pair's frames and motion, without uploading
+    /// anything (one frame: the warp, one read-back of the image and the
+    /// vectors).
+    ///
+    /// # Errors
+    /// [`crate::GpuError::Core`] for `t` outside `[0, 1]`;
+    /// [`crate::GpuError::Validation`] if `ctx` is not the context the pair
+    /// was uploaded to; device errors otherwise.
+    pub fn interpolate(&self, ctx: &GpuContext, t: f32, cut_rule: CutRule) -> Result<Interpolated> {
+        check_time(t)?;
+        if !warps(&self.motion, t, cut_rule) {
+            return Ok(morph_core::ops::interpolate::interpolate(
+                &self.a,
+                &self.b,
+                &self.motion,
+                t,
+                cut_rule,
+            )?);
+        }
+        let frame = self.warp_frame(ctx)?;
+        read_warped(frame, &self.gpu_a, &self.gpu_b, &self.flow, t)
+    }
+
+    /// [`GpuPair::interpolate`] without the vectors: only the image is read
+    /// back (half the transfer), for callers that do not follow the
+    /// motion (no motion blur). The image and source are the same as
+    /// [`GpuPair::interpolate`]'s.
+    ///
+    /// # Errors
+    /// As [`GpuPair::interpolate`].
+    pub fn interpolate_image(
+        &self,
+        ctx: &GpuContext,
+        t: f32,
+        cut_rule: CutRule,
+    ) -> Result<(Image, Source)> {
+        check_time(t)?;
+        if !warps(&self.motion, t, cut_rule) {
+            let out = morph_core::ops::interpolate::interpolate(
+                &self.a,
+                &self.b,
+                &self.motion,
+                t,
+                cut_rule,
+            )?;
+            return Ok((out.image, out.source));
+        }
+        let mut frame = self.warp_frame(ctx)?;
+        let warped = warp_on_device(&mut frame, &self.gpu_a, &self.gpu_b, &self.flow, t)?;
+        Ok((frame.read(&warped.image)?, Source::Warped))
+    }
+
+    /// A frame on `ctx` for a warp of this pair, or an error if the pair's
+    /// buffers belong to another device.
+    fn warp_frame<'c>(&self, ctx: &'c GpuContext) -> Result<Frame<'c>> {
+        if !self.is_on(ctx) {
+            return Err(crate::GpuError::Validation {
+                what: "interpolating a GpuPair".to_owned(),
+                message: format!(
+                    "the pair was uploaded to another device than {}'s",
+                    ctx.adapter_info().name
+                ),
+            });
+        }
+        ctx.frame("interpolate")
+    }
+}
+
+/// Records the warp of a pair already on the device into `frame`, exports
+/// the vectors, submits, and reads the image and the vectors back.
+fn read_warped(
+    mut frame: Frame<'_>,
+    a: &GpuImage,
+    b: &GpuImage,
+    flow: &GpuPairFlow,
+    t: f32,
+) -> Result<Interpolated> {
+    let warped = warp_on_device(&mut frame, a, b, flow, t)?;
     let vectors = export_on_device(&mut frame, &warped.motion, a.width(), a.height())?;
     let mut images = frame.read_all(&[&warped.image, &vectors])?;
     let vectors = images.pop().expect("two images read");
@@ -439,6 +727,180 @@ pub fn interpolate(
         vectors: vectors_of(&vectors),
         source: Source::Warped,
     })
+}
+
+/// Range-compressed luma of an image on the device (`array<f32>`, one
+/// sample per pixel): the flow estimator's first pass
+/// ([`crate::ops::flow::LUMA_KERNEL`], the twin of
+/// `morph_core::ops::flow::range_compressed_luma`), the guide of pass 0.
+///
+/// # Errors
+/// Device errors.
+pub fn luma_on_device(frame: &mut Frame<'_>, image: &GpuImage) -> Result<Arc<GpuBuffer>> {
+    let (w, h) = (image.width(), image.height());
+    let linear = image.header().metadata.format.is_some_and(|f| f.is_float());
+    let uniform = frame.uniform(&GpuFlowParams {
+        width: w,
+        height: h,
+        linear: linear as u32,
+        ..GpuFlowParams::new(&FlowParams::default())
+    })?;
+    let luma = frame.buffer(
+        image.pixel_count() * PLANE_BYTES,
+        IMAGE_USAGE,
+        &format!("{w}x{h} interpolation luma"),
+    )?;
+    let kernel = frame.context().kernel(&LUMA_KERNEL, &[])?;
+    let grid = [
+        w.div_ceil(FLOW_PIXEL_WORKGROUP[0]),
+        h.div_ceil(FLOW_PIXEL_WORKGROUP[1]),
+        1,
+    ];
+    frame.dispatch(&kernel, &[&uniform, image.rgba(), &luma], grid)?;
+    Ok(luma)
+}
+
+/// Records pass 0 on one side of a pair's flow, the GPU twin of
+/// [`morph_core::ops::interpolate::fill_occluded`]: `side` holds `(u, v,
+/// occlusion, 0)` per pixel of its frame (a [`GpuPairFlow`] side), `luma`
+/// that frame's range-compressed luma and `other` the other frame's
+/// ([`luma_on_device`]). Returns a new side with the vectors of occluded
+/// pixels replaced by their background's and their occlusion lowered where
+/// the new vector matches the other frame; `side` is only read.
+///
+/// # Errors
+/// [`crate::GpuError::Core`] if a buffer is smaller than `width × height`
+/// elements; device errors.
+pub fn fill_occluded_on_device(
+    frame: &mut Frame<'_>,
+    side: &Arc<GpuBuffer>,
+    luma: &Arc<GpuBuffer>,
+    other: &Arc<GpuBuffer>,
+    width: u32,
+    height: u32,
+) -> Result<Arc<GpuBuffer>> {
+    let n = width as u64 * height as u64;
+    for (what, buffer, bytes) in [
+        ("flow side", side, FLOW_BYTES),
+        ("luma", luma, PLANE_BYTES),
+        ("other luma", other, PLANE_BYTES),
+    ] {
+        if buffer.size() < n * bytes {
+            return Err(morph_core::Error::parameter(
+                "fill_occluded buffer size",
+                format!("{} bytes ({what})", buffer.size()),
+                format!("at least {} bytes for {width}x{height}", n * bytes),
+            )
+            .into());
+        }
+    }
+    let what = format!("{width}x{height} pass 0");
+    let out = frame.buffer(n * FLOW_BYTES, IMAGE_USAGE, &format!("{what} filled side"))?;
+    let max = frame.buffer(4, IMAGE_USAGE, &format!("{what} longest vector"))?;
+    frame.encoder().clear_buffer(max.buffer(), 0, None);
+    let uniform = frame.uniform(&GpuInterpolateParams::new(width, height, 0.0))?;
+    let ctx = frame.context();
+    let radius = ctx.kernel(&OCCLUDED_RADIUS_KERNEL, &[])?;
+    frame.dispatch_linear(&radius, &[&uniform, side, &max], n)?;
+    let fill = ctx.kernel(&FILL_OCCLUDED_KERNEL, &[])?;
+    frame.dispatch_linear(&fill, &[&uniform, side, &max, luma, other, &out], n)?;
+    Ok(out)
+}
+
+/// Pass 0 on both sides of a pair on the device: [`luma_on_device`] of A
+/// and B, then [`fill_occluded_on_device`] of the forward side (A's luma
+/// against B's) and of the backward side (B's against A's), as
+/// [`morph_core::ops::interpolate::analyse_pair`] does on the CPU. The
+/// result feeds [`warp_on_device`] directly.
+///
+/// # Errors
+/// [`crate::GpuError::Core`] for frames or flow of different sizes; device
+/// errors.
+pub fn fill_occluded_pair_on_device(
+    frame: &mut Frame<'_>,
+    a: &GpuImage,
+    b: &GpuImage,
+    flow: &GpuPairFlow,
+) -> Result<GpuPairFlow> {
+    let size = |w, h| morph_core::error::Size {
+        width: w,
+        height: h,
+    };
+    for (what, (w, h)) in [
+        ("Back input", (b.width(), b.height())),
+        ("motion vectors", (flow.width, flow.height)),
+    ] {
+        if (w, h) != (a.width(), a.height()) {
+            return Err(morph_core::Error::SizeMismatch {
+                what: what.to_owned(),
+                actual: size(w, h),
+                expected: size(a.width(), a.height()),
+            }
+            .into());
+        }
+    }
+    let (w, h) = (flow.width, flow.height);
+    let la = luma_on_device(frame, a)?;
+    let lb = luma_on_device(frame, b)?;
+    let forward = fill_occluded_on_device(frame, &flow.forward, &la, &lb, w, h)?;
+    let backward = fill_occluded_on_device(frame, &flow.backward, &lb, &la, w, h)?;
+    GpuPairFlow::from_buffers(w, h, forward, backward)
+}
+
+/// [`fill_occluded_on_device`] on host data, with the signature of
+/// [`morph_core::ops::interpolate::fill_occluded`] (one upload, one
+/// read-back): for tests and for comparing the backends.
+///
+/// # Errors
+/// [`crate::GpuError::Core`] if the occlusion or luma planes are not one
+/// sample per vector; device errors.
+pub fn fill_occluded(
+    ctx: &GpuContext,
+    field: &FlowField,
+    occlusion: &[f32],
+    luma: &[f32],
+    other: &[f32],
+) -> Result<(FlowField, Vec<f32>)> {
+    let (w, h) = (field.width(), field.height());
+    let n = field.vectors().len();
+    for (what, len) in [
+        ("occlusion", occlusion.len()),
+        ("luma", luma.len()),
+        ("other luma", other.len()),
+    ] {
+        if len != n {
+            return Err(morph_core::Error::parameter(
+                what,
+                format!("{len} samples"),
+                format!("{n} (one per vector of the {w}x{h} field)"),
+            )
+            .into());
+        }
+    }
+    let mut frame = ctx.frame("fill_occluded")?;
+    let side: Vec<[f32; 4]> = field
+        .vectors()
+        .iter()
+        .zip(occlusion)
+        .map(|(v, &o)| [v[0], v[1], o, 0.0])
+        .collect();
+    let mut put = |data: &[u8], what: &str| {
+        let buffer = frame.buffer(data.len() as u64, IMAGE_USAGE, what)?;
+        ctx.queue().write_buffer(buffer.buffer(), 0, data);
+        Ok::<_, crate::GpuError>(buffer)
+    };
+    let side = put(bytemuck::cast_slice(&side), "pass 0 side")?;
+    let luma = put(bytemuck::cast_slice(luma), "pass 0 luma")?;
+    let other = put(bytemuck::cast_slice(other), "pass 0 other luma")?;
+    let out = fill_occluded_on_device(&mut frame, &side, &luma, &other, w, h)?;
+    let data = frame.read_buffers(&[&out])?;
+    let samples = &data[0][..4 * n];
+    let vectors = samples.chunks_exact(4).map(|p| [p[0], p[1]]).collect();
+    let occ = samples.chunks_exact(4).map(|p| p[2]).collect();
+    Ok((
+        FlowField::from_vectors(w, h, vectors).expect("one vector per pixel"),
+        occ,
+    ))
 }
 
 /// Pass 1 alone, the GPU twin of [`morph_core::ops::interpolate::splat`]:

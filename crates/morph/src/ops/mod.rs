@@ -5,6 +5,6 @@
 mod clamp;
 mod flow;
 mod frequency;
-mod interpolate;
+pub(crate) mod interpolate;
 mod motion_blur;
 mod stmap;
