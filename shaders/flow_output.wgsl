@@ -1,7 +1,8 @@
-// flow_output.wgsl — passes 8 and 9 of the optical-flow estimator: the
+// flow_output.wgsl — passes 8, 8b and 9 of the optical-flow estimator: the
 // edge-aware (joint bilateral) upsampling from the analysis resolution to
-// the input's, and occlusion from forward–backward consistency. Twin of
-// crates/morph-core/src/ops/flow/{upsample,consistency}.rs (the
+// the input's, the Lucas–Kanade polish there, and occlusion from
+// forward–backward consistency. Twin of
+// crates/morph-core/src/ops/flow/{upsample,polish,consistency}.rs (the
 // specification, same f32 operations in the same order) and
 // crates/morph-gpu/src/ops/flow.rs.
 //
@@ -15,6 +16,8 @@
 //              3 rw   occ array<f32> (0 visible ..= 1 occluded)
 //              4 rw   packed array<vec4<f32>> ((u, v, occlusion, 0) of `fwd`: the
 //                     layout the frame-interpolation kernels read), all width × height
+//   polish:    1 read pol_a array<f32> (A's normalised luma)  2 read pol_b (B's)
+//              3 read pol_in array<vec2<f32>>  4 rw pol_out array<vec2<f32>>, all width × height
 // Workgroup size (16, 16), one invocation per output pixel (spread: per
 // analysis pixel, over src_width × src_height).
 
@@ -29,6 +32,11 @@
 @group(0) @binding(3) var<storage, read> guide_lo: array<f32>;
 @group(0) @binding(4) var<storage, read> guide_hi: array<f32>;
 @group(0) @binding(5) var<storage, read_write> full: array<vec2<f32>>;
+
+@group(0) @binding(1) var<storage, read> pol_a: array<f32>;
+@group(0) @binding(2) var<storage, read> pol_b: array<f32>;
+@group(0) @binding(3) var<storage, read> pol_in: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> pol_out: array<vec2<f32>>;
 
 @group(0) @binding(1) var<storage, read> fwd: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> bwd: array<vec2<f32>>;
@@ -145,4 +153,113 @@ fn occlusion(@builtin(global_invocation_id) id: vec3<u32>) {
     let o = clamp((e - tol) / tol, 0.0, 1.0);
     occ[i] = o;
     packed[i] = vec4<f32>(f, o, 0.0);
+}
+
+// Pass 8b (polish.rs): one Lucas–Kanade step. The workgroup's 16×16
+// pixels need the terms of a (16 + 2r)² tile (edge-clamped); each term is
+// computed once into workgroup memory, then every pixel sums its window
+// (rows first, in tap order, then the row sums) and takes its step.
+const POLISH_R: i32 = 2;
+const POLISH_TILE: u32 = 20u;
+const POLISH_TILE_CELLS: u32 = 400u;
+const POLISH_MIN_DET: f32 = 1e-12;
+// The five terms (gx², gx·gy, gy², gx·e, gy·e) of each tile cell.
+var<workgroup> pol_terms: array<array<f32, 5>, 400>;
+
+// Catmull-Rom weights of the taps at -1, 0, 1, 2 for a fraction f.
+fn catmull_rom(f: f32) -> vec4<f32> {
+    let f2 = f * f;
+    let f3 = f2 * f;
+    return vec4<f32>(
+        0.5 * (-f3 + 2.0 * f2 - f),
+        0.5 * (3.0 * f3 - 5.0 * f2 + 2.0),
+        0.5 * (-3.0 * f3 + 4.0 * f2 + f),
+        0.5 * (f3 - f2),
+    );
+}
+
+// Catmull-Rom bicubic sample of B, clamp to edge, rows first.
+fn polish_sample_b(px: f32, py: f32) -> f32 {
+    let w = params.width;
+    let h = params.height;
+    let x = clamp(px, -2.0, f32(w) + 1.0);
+    let y = clamp(py, -2.0, f32(h) + 1.0);
+    let x0 = floor(x);
+    let y0 = floor(y);
+    let wx = catmull_rom(x - x0);
+    let wy = catmull_rom(y - y0);
+    let ix = i32(x0);
+    let iy = i32(y0);
+    var acc = 0.0;
+    for (var j = 0; j < 4; j++) {
+        let row = clamp_index(iy - 1 + j, h) * w;
+        var r = 0.0;
+        for (var i = 0; i < 4; i++) {
+            r += wx[i] * pol_b[row + clamp_index(ix - 1 + i, w)];
+        }
+        acc += wy[j] * r;
+    }
+    return acc;
+}
+
+// Step 1 at pixel (x, y) (inside the frame).
+fn polish_terms(x: u32, y: u32) -> array<f32, 5> {
+    let w = params.width;
+    let h = params.height;
+    let i = y * w + x;
+    let gx = 0.5 * (pol_a[y * w + min(x + 1u, w - 1u)] - pol_a[y * w + select(x - 1u, 0u, x == 0u)]);
+    let gy = 0.5 * (pol_a[min(y + 1u, h - 1u) * w + x] - pol_a[select(y - 1u, 0u, y == 0u) * w + x]);
+    let u = pol_in[i];
+    let e = polish_sample_b(f32(x) + u.x, f32(y) + u.y) - pol_a[i];
+    return array<f32, 5>(gx * gx, gx * gy, gy * gy, gx * e, gy * e);
+}
+
+@compute @workgroup_size(16, 16)
+fn polish(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let w = params.width;
+    let h = params.height;
+    let ox = i32(wg.x * 16u) - POLISH_R;
+    let oy = i32(wg.y * 16u) - POLISH_R;
+    for (var k = li; k < POLISH_TILE_CELLS; k += 256u) {
+        let tx = clamp_index(ox + i32(k % POLISH_TILE), w);
+        let ty = clamp_index(oy + i32(k / POLISH_TILE), h);
+        pol_terms[k] = polish_terms(tx, ty);
+    }
+    workgroupBarrier();
+    let x = wg.x * 16u + lid.x;
+    let y = wg.y * 16u + lid.y;
+    if x >= w || y >= h {
+        return;
+    }
+    var s = array<f32, 5>(0.0, 0.0, 0.0, 0.0, 0.0);
+    for (var dy = 0u; dy < 5u; dy++) {
+        var row = array<f32, 5>(0.0, 0.0, 0.0, 0.0, 0.0);
+        for (var dx = 0u; dx < 5u; dx++) {
+            let cell = pol_terms[(lid.y + dy) * POLISH_TILE + lid.x + dx];
+            for (var t = 0u; t < 5u; t++) {
+                row[t] += cell[t];
+            }
+        }
+        for (var t = 0u; t < 5u; t++) {
+            s[t] += row[t];
+        }
+    }
+    let i = y * w + x;
+    var v = pol_in[i];
+    let a11 = s[0] + params.polish_lambda;
+    let a22 = s[2] + params.polish_lambda;
+    let det = a11 * a22 - s[1] * s[1];
+    let du = -(a22 * s[3] - s[1] * s[4]) / det;
+    let dv = -(a11 * s[4] - s[1] * s[3]) / det;
+    // Finite: NaN and infinity fail both comparisons.
+    let finite = abs(du) <= 3.4028235e38 && abs(dv) <= 3.4028235e38;
+    if det > POLISH_MIN_DET && finite {
+        let m = params.polish_max_step;
+        v += vec2<f32>(clamp(du, -m, m), clamp(dv, -m, m));
+    }
+    pol_out[i] = v;
 }

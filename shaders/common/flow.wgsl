@@ -65,8 +65,10 @@ struct GpuFlowParams {
     // iteration (refine_level).
     outer: u32,
     inner: u32,
-    _pad2: u32,
-    _pad3: u32,
+    // Pass 8b: lambda added to the structure tensor's diagonal, and the
+    // largest step per component.
+    polish_lambda: f32,
+    polish_max_step: f32,
 }
 
 // Index clamped to 0 ..= n - 1.

@@ -127,9 +127,56 @@ fn trace_case(quality: AnalysisQuality, levels: usize) {
             );
         }
     }
+    let normalized = max_abs(
+        gpu.normalized.as_deref().expect("polish on by default"),
+        cpu.normalized.as_deref().expect("polish on by default"),
+    );
+    assert!(
+        normalized <= PLANE_TOLERANCE,
+        "normalised luma: {normalized}"
+    );
+    let (mean, p99) = field_epd(&gpu.upsampled, &cpu.upsampled);
+    eprintln!("upsampled: mean {mean:e}, p99 {p99:e}");
+    assert!(
+        mean < FINAL_MEAN && p99 < FINAL_P99,
+        "upsampled: {mean} {p99}"
+    );
     let (mean, p99) = field_epd(&gpu.forward, &cpu.forward);
     eprintln!("result: mean {mean:e}, p99 {p99:e}");
     assert!(mean < FINAL_MEAN && p99 < FINAL_P99, "{mean} {p99}");
+    // The polish moved the vectors (on both), so the check above covers it.
+    let (moved, _) = field_epd(&cpu.forward, &cpu.upsampled);
+    assert!(
+        moved > 10.0 * FINAL_MEAN.min(mean.max(1e-4)),
+        "polish moved {moved}"
+    );
+}
+
+/// Pass 8b with 0, 1 and 3 iterations (the buffers ping-pong) matches the
+/// CPU, and the iterations change the result.
+#[test]
+fn polish_iterations_match_the_cpu() {
+    let Some(ctx) = ctx() else { return };
+    let pair = fixtures::translation_pair(80, 56, 1.7, 0.6);
+    let mut results = Vec::new();
+    for iterations in [0, 1, 3] {
+        let params = FlowParams {
+            polish_iterations: iterations,
+            ..FlowParams::with_quality(AnalysisQuality::Quarter)
+        };
+        let gpu = flow::trace_flow_one_way(&ctx, &pair.a, &pair.b, &params).unwrap();
+        let cpu = cpu_trace(&pair.a, &pair.b, &params).unwrap();
+        assert_eq!(gpu.normalized.is_some(), iterations > 0);
+        let (mean, p99) = field_epd(&gpu.forward, &cpu.forward);
+        eprintln!("{iterations} polish steps: mean {mean:e}, p99 {p99:e}");
+        assert!(
+            mean < FINAL_MEAN && p99 < FINAL_P99,
+            "{iterations}: {mean} {p99}"
+        );
+        results.push(cpu.forward);
+    }
+    assert!(field_epd(&results[0], &results[1]).0 > 0.01);
+    assert!(field_epd(&results[1], &results[2]).0 > 0.01);
 }
 
 /// Both directions of a fixture case on the GPU: the CPU's thresholds are

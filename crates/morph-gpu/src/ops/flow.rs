@@ -3,7 +3,7 @@
 //! nine passes and their arithmetic) as compute kernels, twin of
 //! `shaders/flow_pyramid.wgsl` (passes 1–3), `shaders/flow_search.wgsl`
 //! (4–6), `shaders/flow_refine.wgsl` (7) and `shaders/flow_output.wgsl`
-//! (8–9), which share `shaders/common/flow.wgsl`.
+//! (8, 8b and 9), which share `shaders/common/flow.wgsl`.
 //!
 //! # On the device
 //! One [`Frame`] does everything: the two frames are uploaded once, every
@@ -76,8 +76,9 @@ use morph_core::Image;
 use morph_core::flow::FlowField;
 use morph_core::ops::flow::spec::{
     CONSISTENCY_ABS, CONSISTENCY_REL, DATA_EPSILON, DENSIFY_TAU, EDGE_SIGMA,
-    HESSIAN_REGULARIZATION, NORMALIZE_EPSILON, NORMALIZE_RADIUS, OMEGA, SIGMA_RANGE, SIGMA_SPACE,
-    SMOOTH_EPSILON, SPREAD_HIGH, SPREAD_LOW, level_count, patch_grid,
+    HESSIAN_REGULARIZATION, NORMALIZE_EPSILON, NORMALIZE_RADIUS, OMEGA, POLISH_LAMBDA,
+    POLISH_MAX_STEP, POLISH_RADIUS, SIGMA_RANGE, SIGMA_SPACE, SMOOTH_EPSILON, SPREAD_HIGH,
+    SPREAD_LOW, level_count, patch_grid,
 };
 use morph_core::ops::flow::{FlowParams, FlowResult, FlowTrace, LevelTrace};
 
@@ -159,15 +160,17 @@ pub struct GpuFlowParams {
     pub outer: u32,
     /// SOR sweeps per fixed-point iteration (`refine_level`).
     pub inner: u32,
-    /// Padding.
-    pub _pad2: u32,
-    /// Padding.
-    pub _pad3: u32,
+    /// Pass 8b: λ added to the structure tensor's diagonal.
+    pub polish_lambda: f32,
+    /// Pass 8b: the largest step per component, in pixels.
+    pub polish_max_step: f32,
 }
 
 const _: () = assert!(std::mem::size_of::<GpuFlowParams>() == 128);
-// The normalisation kernel's 5×5 box is written out in the shader.
+// The normalisation kernel's 5×5 box is written out in the shader, and so
+// is the polish's window (POLISH_R, a 20 × 20 tile for 16 × 16 pixels).
 const _: () = assert!(NORMALIZE_RADIUS == 2);
+const _: () = assert!(POLISH_RADIUS == 2);
 
 impl GpuFlowParams {
     /// The constants of `params` (sizes 0, set per pass).
@@ -195,6 +198,8 @@ impl GpuFlowParams {
             spread_range: SPREAD_HIGH - SPREAD_LOW,
             cons_abs: CONSISTENCY_ABS,
             cons_rel: CONSISTENCY_REL,
+            polish_lambda: POLISH_LAMBDA,
+            polish_max_step: POLISH_MAX_STEP,
             ..Default::default()
         }
     }
@@ -255,8 +260,8 @@ macro_rules! flow_layout {
                 cons_rel,
                 outer,
                 inner,
-                _pad2,
-                _pad3
+                polish_lambda,
+                polish_max_step
             }
         )
     };
@@ -356,6 +361,10 @@ kernel!(
     UPSAMPLE_EDGE_KERNEL, FLOW_OUTPUT, "upsample_edge", PIXEL_WORKGROUP, [U, R, R, R, R, W]
 );
 kernel!(
+    /// Pass 8b: one Lucas–Kanade step at the input's resolution.
+    POLISH_KERNEL, FLOW_OUTPUT, "polish", PIXEL_WORKGROUP, [U, R, R, R, W]
+);
+kernel!(
     /// Pass 9: occlusion from forward–backward consistency.
     OCCLUSION_KERNEL, FLOW_OUTPUT, "occlusion", PIXEL_WORKGROUP, [U, R, R, W, W]
 );
@@ -376,6 +385,7 @@ struct Kernels {
     refine_level: Arc<Kernel>,
     spread: Arc<Kernel>,
     upsample_edge: Arc<Kernel>,
+    polish: Arc<Kernel>,
     occlusion: Arc<Kernel>,
 }
 
@@ -396,6 +406,7 @@ impl Kernels {
             refine_level: ctx.kernel(&REFINE_LEVEL_KERNEL, &[])?,
             spread: ctx.kernel(&SPREAD_KERNEL, &[])?,
             upsample_edge: ctx.kernel(&UPSAMPLE_EDGE_KERNEL, &[])?,
+            polish: ctx.kernel(&POLISH_KERNEL, &[])?,
             occlusion: ctx.kernel(&OCCLUSION_KERNEL, &[])?,
         })
     }
@@ -582,6 +593,9 @@ struct Pyramid {
     /// Pass 3: per level, N alone (what the search and densification
     /// sample in the second frame).
     normalized: Vec<Arc<GpuBuffer>>,
+    /// Pass 8b's input: the full-resolution luma normalised like a level
+    /// (absent without polish).
+    full_normalized: Option<Arc<GpuBuffer>>,
 }
 
 /// A device buffer for `count` elements of `bytes` each.
@@ -637,12 +651,29 @@ fn prepare(frame: &mut Frame<'_>, k: &Kernels, plan: &Plan, image: &GpuImage) ->
         levels.push(level);
         normalized.push(n);
     }
+    let full_normalized = if plan.params.polish_iterations == 0 {
+        None
+    } else if plan.factor == 1 {
+        // Level 0 is the full-resolution luma, normalised.
+        Some(Arc::clone(&normalized[0]))
+    } else {
+        let n = buffer(frame, w * h, F32, "flow normalised luma")?;
+        let e = buffer(frame, w * h, F32, "flow full edge weights (unused)")?;
+        batch.run(
+            frame,
+            &k.normalize,
+            &[&plan.full, &luma, &n, &e],
+            grid(w, h, PIXEL_WORKGROUP),
+        )?;
+        Some(n)
+    };
     batch.record(frame, "flow.pyramid")?;
     Ok(Pyramid {
         luma,
         analysis,
         levels,
         normalized,
+        full_normalized,
     })
 }
 
@@ -748,9 +779,23 @@ fn direction(
     Ok((flow, traced))
 }
 
+/// Passes 8 and 8b: the analysis-resolution flow of `from` → `to` at the
+/// input's size, polished there.
+fn to_full(
+    frame: &mut Frame<'_>,
+    k: &Kernels,
+    plan: &Plan,
+    flow: Arc<GpuBuffer>,
+    from: &Pyramid,
+    to: &Pyramid,
+) -> Result<Arc<GpuBuffer>> {
+    let up = upsample(frame, k, plan, flow, from)?;
+    polish(frame, k, plan, up, from, to)
+}
+
 /// Pass 8: the analysis-resolution flow at the input's size (the flow
 /// itself at full quality).
-fn to_full(
+fn upsample(
     frame: &mut Frame<'_>,
     k: &Kernels,
     plan: &Plan,
@@ -786,6 +831,36 @@ fn to_full(
     )?;
     batch.record(frame, "flow.upsample")?;
     Ok(out)
+}
+
+/// Pass 8b: `polish_iterations` Lucas–Kanade steps (each reads the
+/// previous step's vectors and writes a new buffer).
+fn polish(
+    frame: &mut Frame<'_>,
+    k: &Kernels,
+    plan: &Plan,
+    flow: Arc<GpuBuffer>,
+    from: &Pyramid,
+    to: &Pyramid,
+) -> Result<Arc<GpuBuffer>> {
+    let (Some(na), Some(nb)) = (&from.full_normalized, &to.full_normalized) else {
+        return Ok(flow);
+    };
+    let (w, h) = (plan.width, plan.height);
+    let mut batch = Batch::default();
+    let mut current = flow;
+    for _ in 0..plan.params.polish_iterations {
+        let out = buffer(frame, w * h, VEC2, "flow polished vectors")?;
+        batch.run(
+            frame,
+            &k.polish,
+            &[&plan.full, na, nb, &current, &out],
+            grid(w, h, PIXEL_WORKGROUP),
+        )?;
+        current = out;
+    }
+    batch.record(frame, "flow.polish")?;
+    Ok(current)
 }
 
 /// Pass 9: occlusion of the frame `forward` starts from, alone and packed
@@ -910,7 +985,7 @@ pub fn flow_on_device(
     let pa = prepare(frame, &k, &plan, a)?;
     let pb = prepare(frame, &k, &plan, b)?;
     let (lo, _) = direction(frame, &k, &plan, &pa, &pb, false)?;
-    let forward = to_full(frame, &k, &plan, lo, &pa)?;
+    let forward = to_full(frame, &k, &plan, lo, &pa, &pb)?;
     if directions == FlowDirections::Forward {
         return Ok(GpuFlow {
             width: w,
@@ -924,7 +999,7 @@ pub fn flow_on_device(
         });
     }
     let (lo, _) = direction(frame, &k, &plan, &pb, &pa, false)?;
-    let backward = to_full(frame, &k, &plan, lo, &pb)?;
+    let backward = to_full(frame, &k, &plan, lo, &pb, &pa)?;
     let (occlusion_forward, pair_forward) = occlusion(frame, &k, &plan, &forward, &backward)?;
     let (occlusion_backward, pair_backward) = occlusion(frame, &k, &plan, &backward, &forward)?;
     Ok(GpuFlow {
@@ -1023,10 +1098,14 @@ pub fn trace_flow_one_way(
     let pa = prepare(&mut frame, &k, &plan, &ga)?;
     let pb = prepare(&mut frame, &k, &plan, &gb)?;
     let (lo, levels) = direction(&mut frame, &k, &plan, &pa, &pb, true)?;
-    let forward = to_full(&mut frame, &k, &plan, lo, &pa)?;
-    // Read order: luma, analysis, forward, then per level (coarsest first)
-    // A's level, initial, patches, densified, refined.
-    let mut wanted: Vec<&Arc<GpuBuffer>> = vec![&pa.luma, &pa.analysis, &forward];
+    let upsampled = upsample(&mut frame, &k, &plan, lo, &pa)?;
+    let forward = polish(&mut frame, &k, &plan, Arc::clone(&upsampled), &pa, &pb)?;
+    // Read order: luma, analysis, upsampled, forward, normalised luma (or
+    // the luma again), then per level (coarsest first) A's level, initial,
+    // patches, densified, refined.
+    let normalized = pa.full_normalized.as_ref().unwrap_or(&pa.luma);
+    let mut wanted: Vec<&Arc<GpuBuffer>> =
+        vec![&pa.luma, &pa.analysis, &upsampled, &forward, normalized];
     let count = plan.levels.len();
     for (i, lb) in levels.iter().enumerate() {
         let l = count - 1 - i;
@@ -1042,9 +1121,14 @@ pub fn trace_flow_one_way(
         luma: data[0][..(w * h) as usize].to_vec(),
         analysis: data[1][..(aw * ah) as usize].to_vec(),
         levels: Vec::with_capacity(count),
-        forward: field(w, h, &data[2]),
+        upsampled: field(w, h, &data[2]),
+        normalized: pa
+            .full_normalized
+            .as_ref()
+            .map(|_| data[4][..(w * h) as usize].to_vec()),
+        forward: field(w, h, &data[3]),
     };
-    for (i, chunk) in data[3..].chunks_exact(5).enumerate() {
+    for (i, chunk) in data[5..].chunks_exact(5).enumerate() {
         let l = count - 1 - i;
         let lv = &plan.levels[l];
         let (lw, lh) = (lv.width, lv.height);
@@ -1089,5 +1173,9 @@ mod tests {
         assert_eq!(p.inv_taps, 1.0 / 25.0);
         assert_eq!(p.hessian_reg, HESSIAN_REGULARIZATION * 64.0);
         assert_eq!(p.factor, 2);
+        // flow_output.wgsl writes POLISH_MIN_DET out.
+        assert_eq!(morph_core::ops::flow::spec::POLISH_MIN_DET, 1e-12);
+        assert_eq!(p.polish_lambda, POLISH_LAMBDA);
+        assert_eq!(p.polish_max_step, POLISH_MAX_STEP);
     }
 }

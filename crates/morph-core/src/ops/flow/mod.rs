@@ -74,6 +74,9 @@
 //!    bilinear vector, moved by `β` toward a joint bilateral average over
 //!    4×4 analysis pixels (guide `G` against `g`); vectors × `f`. Skipped at
 //!    full quality.
+//! 8b. **Polish** (`polish.rs`, per pixel, `polish_iterations` times,
+//!    default 1): a Lucas–Kanade step on 5×5 windows of the full-resolution
+//!    lumas (pass 1's `G` of both frames), each step clamped to ½ px.
 //! 9. **Occlusion** (`consistency.rs`, per pixel, both frames, only in
 //!    [`estimate_flow`]): soft forward–backward check; leaving the frame
 //!    counts as occluded.
@@ -110,6 +113,7 @@ pub(crate) mod consistency;
 pub(crate) mod dis;
 pub(crate) mod luma;
 pub(crate) mod plane;
+pub(crate) mod polish;
 pub(crate) mod pyramid;
 pub(crate) mod upsample;
 pub(crate) mod variational;
@@ -128,6 +132,7 @@ pub mod spec {
     pub use super::consistency::{CONSISTENCY_ABS, CONSISTENCY_REL};
     pub use super::dis::HESSIAN_REGULARIZATION;
     pub use super::luma::{LINEAR_FLOOR, LUMA_WEIGHTS, SHOULDER_SLOPE};
+    pub use super::polish::{POLISH_LAMBDA, POLISH_MAX_STEP, POLISH_MIN_DET, POLISH_RADIUS};
     pub use super::pyramid::REDUCE_TAPS;
     pub use super::upsample::{SIGMA_RANGE, SIGMA_SPACE, SPREAD_HIGH, SPREAD_LOW};
     pub use super::variational::{DATA_EPSILON, OMEGA, SMOOTH_EPSILON};
@@ -199,6 +204,9 @@ pub struct FlowParams {
     /// Smoothness weight α of the refinement (data weight 1, normalised
     /// luma), ≥ 0. Default 4.
     pub smoothness: f32,
+    /// Lucas–Kanade steps at the input's resolution after upsampling (pass
+    /// 8b), 0..=8 (0: none). Default 1.
+    pub polish_iterations: u32,
 }
 
 impl Default for FlowParams {
@@ -212,6 +220,7 @@ impl Default for FlowParams {
             finest_refine_iterations: 3,
             sor_iterations: 5,
             smoothness: 4.0,
+            polish_iterations: 1,
         }
     }
 }
@@ -276,6 +285,13 @@ impl FlowParams {
                 "a finite number >= 0",
             ));
         }
+        if self.polish_iterations > 8 {
+            return Err(Error::parameter(
+                "flow.polish_iterations",
+                self.polish_iterations,
+                "0..=8",
+            ));
+        }
         Ok(())
     }
 }
@@ -298,6 +314,8 @@ pub struct FlowResult {
 /// resolution and the normalised pyramid.
 struct Prepared {
     full: Plane,
+    /// The full-resolution luma locally normalised (pass 8b's input).
+    full_normalized: Option<Plane>,
     analysis: Plane,
     levels: Vec<Level>,
 }
@@ -320,8 +338,11 @@ fn prepare(image: &Image, params: &FlowParams) -> Prepared {
             EDGE_SIGMA,
         ));
     }
+    let full_normalized = (params.polish_iterations > 0)
+        .then(|| pyramid::normalize(&full, NORMALIZE_RADIUS, NORMALIZE_EPSILON));
     Prepared {
         full,
+        full_normalized,
         analysis,
         levels,
     }
@@ -430,7 +451,13 @@ pub struct FlowTrace {
     pub analysis: Vec<f32>,
     /// Passes 3–7, coarsest level first.
     pub levels: Vec<LevelTrace>,
-    /// Pass 8: the result, identical to [`estimate_flow_one_way`]'s.
+    /// Pass 8: the flow upsampled to the input's size (the flow itself at
+    /// full quality).
+    pub upsampled: FlowField,
+    /// Pass 8b's input: frame A's full-resolution luma locally normalised
+    /// (absent when `polish_iterations` is 0).
+    pub normalized: Option<Vec<f32>>,
+    /// Pass 8b: the result, identical to [`estimate_flow_one_way`]'s.
     pub forward: FlowField,
 }
 
@@ -441,21 +468,42 @@ pub fn trace_flow_one_way(a: &Image, b: &Image, params: &FlowParams) -> Result<F
     let (pa, pb) = rayon::join(|| prepare(a, params), || prepare(b, params));
     let mut levels = Vec::new();
     let flow = flow_at_analysis_traced(&pa, &pb, params, Some(&mut |t| levels.push(t)));
+    let upsampled = upsample(&flow, &pa, params);
+    let mut forward = upsampled.clone();
+    polish_full(&mut forward, &pa, &pb, params);
     Ok(FlowTrace {
         luma: pa.full.data.clone(),
         analysis: pa.analysis.data.clone(),
         levels,
-        forward: to_full(&flow, &pa, params),
+        upsampled,
+        normalized: pa.full_normalized.as_ref().map(|p| p.data.clone()),
+        forward,
     })
 }
 
-fn to_full(flow: &FlowField, from: &Prepared, params: &FlowParams) -> FlowField {
+/// Passes 8 and 8b: the analysis-resolution flow from `from` to `to`,
+/// upsampled to the input's size and polished there.
+fn to_full(flow: &FlowField, from: &Prepared, to: &Prepared, params: &FlowParams) -> FlowField {
+    let mut full = upsample(flow, from, params);
+    polish_full(&mut full, from, to, params);
+    full
+}
+
+/// Pass 8.
+fn upsample(flow: &FlowField, from: &Prepared, params: &FlowParams) -> FlowField {
     upsample::upsample_edge_aware(
         flow,
         &from.analysis,
         &from.full,
         params.quality.divisor() as usize,
     )
+}
+
+/// Pass 8b.
+fn polish_full(full: &mut FlowField, from: &Prepared, to: &Prepared, params: &FlowParams) {
+    if let (Some(a), Some(b)) = (&from.full_normalized, &to.full_normalized) {
+        polish::polish(full, a, b, params.polish_iterations as usize);
+    }
 }
 
 /// Dense flow A → B and B → A with occlusion maps, at the input's size.
@@ -468,8 +516,8 @@ pub fn estimate_flow(a: &Image, b: &Image, params: &FlowParams) -> Result<FlowRe
     a.check_same_size(b, "Back input")?;
     let (pa, pb) = rayon::join(|| prepare(a, params), || prepare(b, params));
     let (forward, backward) = rayon::join(
-        || to_full(&flow_at_analysis(&pa, &pb, params), &pa, params),
-        || to_full(&flow_at_analysis(&pb, &pa, params), &pb, params),
+        || to_full(&flow_at_analysis(&pa, &pb, params), &pa, &pb, params),
+        || to_full(&flow_at_analysis(&pb, &pa, params), &pb, &pa, params),
     );
     let (occlusion_forward, occlusion_backward) = rayon::join(
         || consistency::occlusion(&forward, &backward),
@@ -488,5 +536,10 @@ pub fn estimate_flow_one_way(a: &Image, b: &Image, params: &FlowParams) -> Resul
     params.validate()?;
     a.check_same_size(b, "Back input")?;
     let (pa, pb) = rayon::join(|| prepare(a, params), || prepare(b, params));
-    Ok(to_full(&flow_at_analysis(&pa, &pb, params), &pa, params))
+    Ok(to_full(
+        &flow_at_analysis(&pa, &pb, params),
+        &pa,
+        &pb,
+        params,
+    ))
 }
