@@ -218,9 +218,10 @@ pub fn interpolate(global: &Global, args: &InterpolateArgs) -> Result<(), Failur
                 Some(_) if args.time == 1.0 => (b, Source::B),
                 Some(ml) => (ml.interpolate(&a, &b, args.time)?, Source::Warped),
                 None => {
-                    let motion = engine.pair_motion(&a, &b, &flow)?;
-                    let r = engine.interpolate(&a, &b, &motion, args.time, rule)?;
-                    (r.image, r.source)
+                    // One upload of A and B for the flow and the warp; only
+                    // the image is read back.
+                    let pair = engine.prepare_pair_with_flow(a, b, &flow)?;
+                    engine.interpolate_prepared_image(&pair, args.time, rule)?
                 }
             };
             let compute_ms = render::ms_since(t0);
@@ -295,11 +296,11 @@ pub fn retime(global: &Global, args: &RetimeArgs) -> Result<(), Failure> {
             };
             let read_ms = render::ms_since(t0);
             let t0 = Instant::now();
-            let result = retimer.render(k, &a, &b)?;
+            let (image, kind) = retimer.render_image(k, &a, &b)?;
             let compute_ms = render::ms_since(t0);
-            note_cut(global, source.frame, result.source, rule, s.t);
+            note_cut(global, source.frame, kind, rule, s.t);
             Ok(FrameOutput {
-                images: vec![(out.path(source.frame), result.image)],
+                images: vec![(out.path(source.frame), image)],
                 read_ms,
                 compute_ms,
             })
@@ -487,11 +488,11 @@ pub fn morph(global: &Global, args: &MorphArgs) -> Result<(), Failure> {
                 (None, None) => bail!("frame {}: no input frame planned", source.frame),
             };
             let t0 = Instant::now();
-            let result = node.render(source.frame, &a, &b)?;
+            let (image, kind) = node.render_image(source.frame, &a, &b)?;
             let compute_ms = render::ms_since(t0);
-            note_cut(global, source.frame, result.source, rule, p.t);
+            note_cut(global, source.frame, kind, rule, p.t);
             Ok(FrameOutput {
-                images: vec![(out.path(source.frame), result.image)],
+                images: vec![(out.path(source.frame), image)],
                 read_ms,
                 compute_ms,
             })
