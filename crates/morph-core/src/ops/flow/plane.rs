@@ -139,6 +139,24 @@ pub(crate) fn floor_f32(x: f32) -> f32 {
     if t > x { t - 1.0 } else { t }
 }
 
+/// `(floor(x), floor(x) as i32)` for `|x| < 2²²` (a position clamped to a
+/// plane: at most `MAX_DIMENSION` + 2 px) without a float → int
+/// conversion: adding `1.5·2²³` rounds to an integer exactly and leaves it
+/// in the mantissa bits, so the loops over lanes that use it vectorise.
+/// Same result as [`floor_f32`] in that range.
+#[inline(always)]
+pub(crate) fn floor_small(x: f32) -> (f32, i32) {
+    const MAGIC: f32 = 12_582_912.0;
+    let shifted = x + MAGIC;
+    let nearest = shifted - MAGIC;
+    let n = shifted.to_bits() as i32 - MAGIC.to_bits() as i32;
+    let above = nearest > x;
+    (
+        if above { nearest - 1.0 } else { nearest },
+        n - i32::from(above),
+    )
+}
+
 /// `row` extended by `left` copies of its first and `right` copies of its
 /// last sample, so a horizontal filter can run without per-tap clamping.
 pub(crate) fn padded_row(row: &[f32], left: usize, right: usize, out: &mut Vec<f32>) {
@@ -182,5 +200,27 @@ impl Taps {
         (0..out_len)
             .map(|i| Taps::new((i as f32 + 0.5) / scale - 0.5, in_len))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_small_is_floor() {
+        let mut x = -40_000.0f32;
+        while x < 40_000.0 {
+            for v in [x, x + 0.5, x + 0.25, x - 1e-3, x + 1e-3, -x] {
+                let (f, i) = floor_small(v);
+                assert_eq!(f, v.floor(), "{v}");
+                assert_eq!(i, v.floor() as i32, "{v}");
+                assert_eq!(f, floor_f32(v), "{v}");
+            }
+            x += 0.37;
+        }
+        for v in [0.0, -0.0, 0.999_999_9, -0.999_999_9, 32_769.0, -2.0, 1e-30] {
+            assert_eq!(floor_small(v).0, v.floor(), "{v}");
+        }
     }
 }

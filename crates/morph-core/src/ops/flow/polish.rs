@@ -45,7 +45,9 @@
 
 use rayon::prelude::*;
 
-use super::plane::{Plane, floor_f32};
+#[cfg(test)]
+use super::plane::floor_f32;
+use super::plane::{Plane, floor_small};
 use crate::flow::FlowField;
 
 /// Box radius `r` of the window: 5 × 5 pixels.
@@ -197,11 +199,12 @@ impl CubicLanes {
         for l in 0..LANES {
             let x = pos[l][0].clamp(-2.0, w as f32 + 1.0);
             let y = pos[l][1].clamp(-2.0, h as f32 + 1.0);
-            let (x0, y0) = (floor_f32(x), floor_f32(y));
+            // Clamped, so within floor_small's range.
+            let ((x0, ix), (y0, iy)) = (floor_small(x), floor_small(y));
             c.wx[l] = catmull_rom(x - x0);
             c.wy[l] = catmull_rom(y - y0);
-            c.ix[l] = x0 as isize;
-            c.iy[l] = y0 as isize;
+            c.ix[l] = ix as isize;
+            c.iy[l] = iy as isize;
         }
         c
     }
@@ -235,13 +238,16 @@ fn cubic_taps(p: &Plane, ix: isize, iy: isize, wx: &[f32; 4], wy: &[f32; 4]) -> 
     if ix >= 1 && iy >= 1 && ix + 2 < w && iy + 2 < h {
         // Inside: four consecutive taps per row, no clamping.
         let base = (iy - 1) as usize * p.width + (ix - 1) as usize;
-        for (j, wyj) in wy.iter().enumerate() {
-            let taps = &p.data[base + j * p.width..][..4];
-            let mut r = 0.0f32;
-            for (wxi, v) in wx.iter().zip(taps) {
-                r += wxi * v;
+        let rows: [&[f32]; 4] = std::array::from_fn(|j| &p.data[base + j * p.width..][..4]);
+        // The four rows side by side (the same sums, in the same order).
+        let mut r = [0.0f32; 4];
+        for (i, wxi) in wx.iter().enumerate() {
+            for j in 0..4 {
+                r[j] += wxi * rows[j][i];
             }
-            acc += wyj * r;
+        }
+        for (j, wyj) in wy.iter().enumerate() {
+            acc += wyj * r[j];
         }
         return acc;
     }
@@ -300,14 +306,12 @@ fn step(v: [f32; 2], [sxx, sxy, syy, sxe, sye]: [f32; TERMS]) -> [f32; 2] {
     let du = -(a22 * sxe - sxy * sye) / det;
     let dv = -(a11 * sye - sxy * sxe) / det;
     // A singular (or NaN) window, or one holding a non-finite vector (its
-    // `e` is NaN), takes no step.
-    if !(det > POLISH_MIN_DET && du.is_finite() && dv.is_finite()) {
-        return v;
-    }
-    [
-        v[0] + du.clamp(-POLISH_MAX_STEP, POLISH_MAX_STEP),
-        v[1] + dv.clamp(-POLISH_MAX_STEP, POLISH_MAX_STEP),
-    ]
+    // `e` is NaN), takes no step. (A select, not a branch: the loop over a
+    // row vectorises.)
+    let take = det > POLISH_MIN_DET && du.abs() <= f32::MAX && dv.abs() <= f32::MAX;
+    let m = POLISH_MAX_STEP;
+    let stepped = [v[0] + du.max(-m).min(m), v[1] + dv.max(-m).min(m)];
+    if take { stepped } else { v }
 }
 
 #[cfg(test)]
