@@ -24,6 +24,7 @@
 //! channels, extra channel names and formats) and metadata, and the windows
 //! the framing gives.
 
+mod fast;
 pub mod filters;
 pub mod footprint;
 pub mod framing;
@@ -210,6 +211,21 @@ fn render<const F: u8>(
     let h = ctx.foot.height;
     let n = ctx.src.extra.len();
     let band = w * BAND_ROWS;
+    if matte.is_empty() && n == 0 && fast::has_fast_path(F) {
+        let map = ctx.foot.map;
+        rgba.par_chunks_mut(band).enumerate().for_each(|(b, out)| {
+            let y0 = b * BAND_ROWS;
+            for x0 in (0..w).step_by(TILE_COLS) {
+                let x1 = (x0 + TILE_COLS).min(w);
+                for (r, row) in out.chunks_exact_mut(w).enumerate() {
+                    let y = y0 + r;
+                    let st = &map[y * w + x0..y * w + x1];
+                    fast::tile_row::<F>(ctx, st, &mut row[x0..x1], x0, y);
+                }
+            }
+        });
+        return;
+    }
     if matte.is_empty() && n == 0 {
         rgba.par_chunks_mut(band).enumerate().for_each(|(b, out)| {
             for_tile_pixels(ctx, b * BAND_ROWS, out.len() / w, |x, y, i| {
