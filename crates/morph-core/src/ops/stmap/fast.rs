@@ -11,20 +11,30 @@
 //! 2. **gather**: the taps of every inside pixel, read straight from the
 //!    Front with the weights of [`super::filters`] (no repeat-mode logic, no
 //!    per-tap branches), so many source cache misses are in flight at once;
-//!    every other pixel (near an edge, outside, NaN) goes through
-//!    [`super::shade`] unchanged.
+//!    a pixel whose taps all fall outside on an axis with Repeat Off, or
+//!    whose position is NaN / out of range, is transparent black (what the
+//!    general path gives it: no tap adds anything); every other pixel (near
+//!    an edge) goes through [`super::shade`] unchanged.
 //!
 //! The arithmetic is that of `shade` in the same order (the framing's
 //! `s · scale + origin`, [`snap_cell`], the filters' `bilinear4` / `cubic4`
 //! through [`RgbaAcc`]), so results are identical to the general path and
 //! the GPU twin needs no change.
 
-use super::filters::{Accum, CATMULL_ROM, Cubic, MITCHELL, RgbaAcc};
+use rayon::prelude::*;
+
+use crate::params::RepeatMode;
+
+use super::filters::{
+    CATMULL_ROM, Cubic, MITCHELL, RgbaAcc, add4, axpy, bilinear4, cubic4,
+};
 use super::framing::{MAX_POSITION, floor_i32, snap_cell};
-use super::{CATMULL_ROM_FILTER, Ctx, LINEAR, MITCHELL_NETRAVALI, NEAREST, TILE_COLS, shade};
+use super::{
+    BAND_ROWS, CATMULL_ROM_FILTER, Ctx, LINEAR, MITCHELL_NETRAVALI, NEAREST, TILE_COLS, shade,
+};
 
 /// Pixels per pass: one tile row.
-const SEG: usize = TILE_COLS;
+pub(super) const SEG: usize = TILE_COLS;
 
 /// Whether filter `F` has a fast path here.
 pub(super) const fn has_fast_path(f: u8) -> bool {
@@ -36,17 +46,27 @@ pub(super) const fn has_fast_path(f: u8) -> bool {
 
 /// The first pass's results for one tile row.
 struct Cells {
-    /// Texel column: `⌊u⌋` (Nearest) or the snapped cell's `i`.
-    i: [i32; SEG],
-    /// Texel row.
-    j: [i32; SEG],
+    /// Index in the Front of the footprint's top-left texel (only meaningful
+    /// for [`INSIDE`] pixels): `⌊v⌋·W + ⌊u⌋` for Nearest, the snapped cell's
+    /// `j·W + i` for Linear, `(j−1)·W + i−1` for the cubics.
+    idx: [i32; SEG],
     /// Snapped fraction on x (unused by Nearest).
     fx: [f32; SEG],
     /// Snapped fraction on y.
     fy: [f32; SEG],
-    /// The position is valid and every tap lies inside the Front.
-    inside: [bool; SEG],
+    /// What the second pass does with the pixel: [`INSIDE`], [`ZERO`] or
+    /// [`GENERAL`].
+    kind: [u8; SEG],
 }
+
+/// Through the general path (near an edge, with a repeat mode that reads
+/// texels there).
+const GENERAL: u8 = 0;
+/// The position is valid and every tap lies inside the Front.
+const INSIDE: u8 = 1;
+/// Transparent black: the position is NaN / out of range, or every tap lies
+/// outside the Front on an axis whose repeat mode is Off.
+const ZERO: u8 = 2;
 
 /// First pass: cells for the STMap samples `st` (≤ [`SEG`]). The footprint
 /// of a cell `i` spans texels `i − lo ..= i + hi`.
@@ -60,12 +80,13 @@ fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]]) -> Cells {
     let fr = ctx.framing;
     let (w, h) = (ctx.src.w, ctx.src.h);
     let mut c = Cells {
-        i: [0; SEG],
-        j: [0; SEG],
+        idx: [0; SEG],
         fx: [0.0; SEG],
         fy: [0.0; SEG],
-        inside: [false; SEG],
+        kind: [GENERAL; SEG],
     };
+    let off_x = ctx.src.repeat_x == RepeatMode::Off;
+    let off_y = ctx.src.repeat_y == RepeatMode::Off;
     let n = st.len().min(SEG);
     for k in 0..n {
         let [s, t, _, _] = st[k];
@@ -79,13 +100,19 @@ fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]]) -> Cells {
             let (cx, cy) = (snap_cell(u, fr.snap_x), snap_cell(v, fr.snap_y));
             (cx.i, cy.i, cx.f, cy.f)
         };
-        c.i[k] = i;
-        c.j[k] = j;
+        // Below 2²⁸ texels (the image limit) for inside pixels; wrapping
+        // garbage, never used, for the others.
+        c.idx[k] = (j - lo).wrapping_mul(w).wrapping_add(i - lo);
         c.fx[k] = fx;
         c.fy[k] = fy;
         // Invalid positions give garbage cells (floor_i32 of NaN is
         // harmless), masked here.
-        c.inside[k] = valid & (i >= lo) & (j >= lo) & (i + hi < w) & (j + hi < h);
+        let inside = valid & (i >= lo) & (j >= lo) & (i + hi < w) & (j + hi < h);
+        let out_x = off_x & ((i + hi < 0) | (i - lo >= w));
+        let out_y = off_y & ((j + hi < 0) | (j - lo >= h));
+        let zero = !valid | out_x | out_y;
+        // inside and zero exclude each other.
+        c.kind[k] = inside as u8 | (zero as u8) << 1;
     }
     c
 }
@@ -111,30 +138,73 @@ pub(super) fn tile_row<const F: u8>(
     debug_assert!(st.len() == out.len() && out.len() <= SEG);
     let c = cells::<F>(ctx, st);
     let src = ctx.src;
+    let rgba = src.rgba;
     let w = src.w as usize;
     let kernel: &Cubic = if F == MITCHELL_NETRAVALI {
         &MITCHELL
     } else {
         &CATMULL_ROM
     };
+    // The taps' span from the footprint's first texel.
+    let span = match F {
+        NEAREST => 1,
+        LINEAR => w + 2,
+        _ => 3 * w + 4,
+    };
     for (k, o) in out.iter_mut().enumerate().take(SEG) {
-        if !c.inside[k] {
+        let taps = match c.kind[k] {
+            INSIDE => {
+                let idx = c.idx[k] as usize;
+                rgba.get(idx..idx + span)
+            }
+            ZERO => {
+                *o = [0.0; 4];
+                continue;
+            }
+            _ => None,
+        };
+        // Always there for an inside pixel; the general path otherwise.
+        let Some(q) = taps else {
             *o = general::<F>(ctx, x0 + k, y);
             continue;
-        }
-        let (i, j) = (c.i[k] as usize, c.j[k] as usize);
-        let mut acc = RgbaAcc([0.0; 4]);
+        };
+        // RgbaAcc's arithmetic on the sub-slice (the footprint starts at
+        // its index 0): `0 + 1·p` or `0 + cubic`, as the general path.
+        let mut acc = [0.0; 4];
         match F {
-            NEAREST => acc.add(src, j * w + i, 1.0),
-            LINEAR => acc.add_bilinear(src, j * w + i, w, [c.fx[k], c.fy[k]], 1.0),
-            _ => acc.add_cubic(
-                src,
-                (j - 1) * w + (i - 1),
-                w,
-                kernel.weights(c.fx[k]),
-                kernel.weights(c.fy[k]),
+            NEAREST => axpy(&mut acc, 1.0, q[0]),
+            LINEAR => axpy(&mut acc, 1.0, bilinear4(q, 0, w, [c.fx[k], c.fy[k]])),
+            _ => add4(
+                &mut acc,
+                cubic4(q, 0, w, kernel.weights(c.fx[k]), kernel.weights(c.fy[k])),
             ),
         }
-        *o = acc.0;
+        *o = acc;
     }
+}
+
+/// Every output pixel of the RGBA-only case: bands of [`BAND_ROWS`] rows
+/// in parallel, tiles of [`TILE_COLS`] columns within a band (for the
+/// Front's cache), [`tile_row`] on each tile row.
+pub(super) fn render<const F: u8>(ctx: &Ctx<'_>) -> Vec<[f32; 4]> {
+    let (w, h) = (ctx.foot.width, ctx.foot.height);
+    let map = ctx.foot.map;
+    let mut rgba = vec![[0.0f32; 4]; w * h];
+    rgba.par_chunks_mut(w * BAND_ROWS)
+        .enumerate()
+        .for_each(|(b, out)| {
+            let y0 = b * BAND_ROWS;
+            for x0 in (0..w).step_by(TILE_COLS) {
+                let x1 = (x0 + TILE_COLS).min(w);
+                for (r, row) in out.chunks_exact_mut(w).enumerate() {
+                    let y = y0 + r;
+                    for xs in (x0..x1).step_by(SEG) {
+                        let xe = (xs + SEG).min(x1);
+                        let st = &map[y * w + xs..y * w + xe];
+                        tile_row::<F>(ctx, st, &mut row[xs..xe], xs, y);
+                    }
+                }
+            }
+        });
+    rgba
 }
