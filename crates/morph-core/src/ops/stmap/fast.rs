@@ -31,6 +31,7 @@ use super::filters::{
 use super::framing::{MAX_POSITION, floor_i32, snap_cell};
 use super::{
     BAND_ROWS, CATMULL_ROM_FILTER, Ctx, LINEAR, MITCHELL_NETRAVALI, NEAREST, TILE_COLS, shade,
+    zeroed,
 };
 
 /// Pixels per pass: one tile row.
@@ -189,7 +190,7 @@ pub(super) fn tile_row<const F: u8>(
 pub(super) fn render<const F: u8>(ctx: &Ctx<'_>) -> Vec<[f32; 4]> {
     let (w, h) = (ctx.foot.width, ctx.foot.height);
     let map = ctx.foot.map;
-    let mut rgba = vec![[0.0f32; 4]; w * h];
+    let mut rgba = zeroed(w * h);
     rgba.par_chunks_mut(w * BAND_ROWS)
         .enumerate()
         .for_each(|(b, out)| {
