@@ -232,10 +232,8 @@ fn main() -> Result<()> {
     if hashes {
         return print_hashes(w, h);
     }
-    let fs: u32 = std::env::var("FS").map_or(1, |v| v.parse().unwrap());
-    let f = front(w / fs, h / fs, 1);
-    let mut map = rotation_map(w, h, std::env::var("ANGLE").map_or(0.3, |v| v.parse().unwrap()), 0.9);
-    if std::env::var_os("NANMAP").is_some() { for p in map.pixels_mut() { p[0] = f32::NAN; } }
+    let f = front(w, h, 1);
+    let map = rotation_map(w, h, 0.3, 0.9);
     if serve {
         for &(_, filter) in FILTERS {
             run(&f, &map, None, &params_of(filter))?;
