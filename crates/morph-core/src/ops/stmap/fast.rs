@@ -10,7 +10,7 @@
 //!    memory reads but the STMap row, which LLVM vectorises at SSE2;
 //! 2. **gather**: the taps of every inside pixel, read straight from the
 //!    Front with the weights of [`super::filters`] (no repeat-mode logic, no
-//!    per-tap branches), so many source cache misses are in flight at once;
+//!    per-tap branches, one bounds check per pixel): a short loop;
 //!    a pixel whose taps all fall outside on an axis with Repeat Off, or
 //!    whose position is NaN / out of range, is transparent black (what the
 //!    general path gives it: no tap adds anything); every other pixel (near
@@ -18,8 +18,9 @@
 //!
 //! The arithmetic is that of `shade` in the same order (the framing's
 //! `s · scale + origin`, [`snap_cell`], the filters' `bilinear4` / `cubic4`
-//! through [`RgbaAcc`]), so results are identical to the general path and
-//! the GPU twin needs no change.
+//! summed as [`RgbaAcc`] sums them), so results are identical to the general
+//! path (`fast_path_matches_the_general_path_bit_for_bit`) and the GPU twin
+//! needs no change.
 
 use rayon::prelude::*;
 

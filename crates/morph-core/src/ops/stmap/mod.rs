@@ -23,6 +23,13 @@
 //! The output has the STMap's size, the Front's channel layout (base
 //! channels, extra channel names and formats) and metadata, and the windows
 //! the framing gives.
+//!
+//! The common case — Front RGBA only, Nearest, Linear or a cubic — runs
+//! through the private `fast` module: the same arithmetic in two passes
+//! per tile row (positions and cells for the whole row, vectorised; then
+//! the taps of the pixels whose footprint lies inside the Front, with no
+//! repeat-mode logic), giving the same pixels bit for bit (tested), so the
+//! shader stays the twin of `shade`.
 
 mod fast;
 pub mod filters;
@@ -202,7 +209,7 @@ type Planes = (Vec<[f32; 4]>, Vec<[f32; 4]>, Vec<f32>);
 /// Runs [`shade`] for every output pixel, bands of rows in parallel, tiles
 /// within a band. The order only matters for speed: every pixel is computed
 /// on its own, as by a shader invocation. The RGBA-only case of the
-/// Nearest, Linear and cubic filters goes through [`fast`] (same pixels).
+/// Nearest, Linear and cubic filters goes through `fast` (same pixels).
 fn render<const F: u8>(ctx: &Ctx<'_>, with_matte: bool) -> Planes {
     let w = ctx.foot.width;
     let h = ctx.foot.height;
