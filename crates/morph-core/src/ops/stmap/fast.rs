@@ -36,7 +36,7 @@ use super::{
 };
 
 /// Pixels per pass: one tile row.
-pub(super) const SEG: usize = TILE_COLS;
+const SEG: usize = TILE_COLS;
 
 /// Whether filter `F` has a fast path here.
 pub(super) const fn has_fast_path(f: u8) -> bool {
@@ -70,10 +70,24 @@ const INSIDE: u8 = 1;
 /// outside the Front on an axis whose repeat mode is Off.
 const ZERO: u8 = 2;
 
-/// First pass: cells for the STMap samples `st` (≤ [`SEG`]). The footprint
-/// of a cell `i` spans texels `i − lo ..= i + hi`.
+impl Cells {
+    /// A buffer for [`cells`], reused for every tile row of a band (filling
+    /// five arrays per tile row would cost a `memset` each time).
+    fn new() -> Cells {
+        Cells {
+            idx: [0; SEG],
+            fx: [0.0; SEG],
+            fy: [0.0; SEG],
+            kind: [GENERAL; SEG],
+        }
+    }
+}
+
+/// First pass: cells for the STMap samples `st` (≤ [`SEG`]) into the first
+/// `st.len()` entries of `c`. The footprint of a cell `i` spans texels
+/// `i − lo ..= i + hi`.
 #[inline(always)]
-fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]]) -> Cells {
+fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]], c: &mut Cells) {
     let (lo, hi) = match F {
         NEAREST => (0, 0),
         LINEAR => (0, 1),
@@ -81,12 +95,6 @@ fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]]) -> Cells {
     };
     let fr = ctx.framing;
     let (w, h) = (ctx.src.w, ctx.src.h);
-    let mut c = Cells {
-        idx: [0; SEG],
-        fx: [0.0; SEG],
-        fy: [0.0; SEG],
-        kind: [GENERAL; SEG],
-    };
     let off_x = ctx.src.repeat_x == RepeatMode::Off;
     let off_y = ctx.src.repeat_y == RepeatMode::Off;
     let n = st.len().min(SEG);
@@ -116,7 +124,6 @@ fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]]) -> Cells {
         // inside and zero exclude each other.
         c.kind[k] = inside as u8 | (zero as u8) << 1;
     }
-    c
 }
 
 /// One pixel through the general path.
@@ -128,17 +135,18 @@ fn general<const F: u8>(ctx: &Ctx<'_>, x: usize, y: usize) -> [f32; 4] {
 }
 
 /// Shades one tile row: output pixels `x0 .. x0 + out.len()` of row `y`,
-/// whose STMap samples are `st`.
+/// whose STMap samples are `st`, with `c` as the first pass's buffer.
 #[inline(always)]
-pub(super) fn tile_row<const F: u8>(
+fn tile_row<const F: u8>(
     ctx: &Ctx<'_>,
     st: &[[f32; 4]],
     out: &mut [[f32; 4]],
     x0: usize,
     y: usize,
+    c: &mut Cells,
 ) {
     debug_assert!(st.len() == out.len() && out.len() <= SEG);
-    let c = cells::<F>(ctx, st);
+    cells::<F>(ctx, st, c);
     let src = ctx.src;
     let rgba = src.rgba;
     let w = src.w as usize;
@@ -196,6 +204,7 @@ pub(super) fn render<const F: u8>(ctx: &Ctx<'_>) -> Vec<[f32; 4]> {
         .enumerate()
         .for_each(|(b, out)| {
             let y0 = b * BAND_ROWS;
+            let mut cells = Cells::new();
             for x0 in (0..w).step_by(TILE_COLS) {
                 let x1 = (x0 + TILE_COLS).min(w);
                 for (r, row) in out.chunks_exact_mut(w).enumerate() {
@@ -203,7 +212,7 @@ pub(super) fn render<const F: u8>(ctx: &Ctx<'_>) -> Vec<[f32; 4]> {
                     for xs in (x0..x1).step_by(SEG) {
                         let xe = (xs + SEG).min(x1);
                         let st = &map[y * w + xs..y * w + xe];
-                        tile_row::<F>(ctx, st, &mut row[xs..xe], xs, y);
+                        tile_row::<F>(ctx, st, &mut row[xs..xe], xs, y, &mut cells);
                     }
                 }
             }
