@@ -110,7 +110,11 @@ fn bytes_moved(front: &Image, map: &Image, params: &StMapParams) -> u64 {
             continue;
         };
         // Nearest reads texel ⌊u⌋; the others start at ⌊u − ½⌋.
-        let c = if params.filter_mode == StMapFilter::Nearest { 0.0 } else { 0.5 };
+        let c = if params.filter_mode == StMapFilter::Nearest {
+            0.0
+        } else {
+            0.5
+        };
         let (i, j) = ((u - c).floor() as i64, (v - c).floor() as i64);
         for y in (j + lo).max(0)..=(j + hi).min(fh - 1) {
             for x in (i + lo).max(0)..=(i + hi).min(fw - 1) {

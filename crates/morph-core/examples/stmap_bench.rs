@@ -104,7 +104,10 @@ fn noise(seed: u64, n: usize) -> Vec<f32> {
 
 fn front(w: u32, h: u32, seed: u64) -> Image {
     let v = noise(seed, w as usize * h as usize * 4);
-    let pixels = v.chunks_exact(4).map(|p| [p[0], p[1], p[2], p[3]]).collect();
+    let pixels = v
+        .chunks_exact(4)
+        .map(|p| [p[0], p[1], p[2], p[3]])
+        .collect();
     Image::from_pixels(w, h, pixels)
 }
 

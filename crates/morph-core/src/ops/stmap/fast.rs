@@ -26,9 +26,7 @@ use rayon::prelude::*;
 
 use crate::params::RepeatMode;
 
-use super::filters::{
-    CATMULL_ROM, Cubic, MITCHELL, RgbaAcc, add4, axpy, bilinear4, cubic4,
-};
+use super::filters::{CATMULL_ROM, Cubic, MITCHELL, RgbaAcc, add4, axpy, bilinear4, cubic4};
 use super::framing::{MAX_POSITION, floor_i32, snap_cell};
 use super::{
     BAND_ROWS, CATMULL_ROM_FILTER, Ctx, LINEAR, MITCHELL_NETRAVALI, NEAREST, TILE_COLS, shade,
@@ -97,9 +95,7 @@ fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]], c: &mut Cells) {
     let (w, h) = (ctx.src.w, ctx.src.h);
     let off_x = ctx.src.repeat_x == RepeatMode::Off;
     let off_y = ctx.src.repeat_y == RepeatMode::Off;
-    let n = st.len().min(SEG);
-    for k in 0..n {
-        let [s, t, _, _] = st[k];
+    for (k, &[s, t, _, _]) in st.iter().enumerate().take(SEG) {
         // StMapFraming::position, without the Option.
         let u = s * fr.scale_x + fr.origin_x;
         let v = t * fr.scale_y + fr.origin_y;
