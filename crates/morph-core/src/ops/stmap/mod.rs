@@ -214,6 +214,10 @@ fn render<const F: u8>(ctx: &Ctx<'_>, with_matte: bool) -> Planes {
     let w = ctx.foot.width;
     let h = ctx.foot.height;
     let n = ctx.src.extra.len();
+    if w * h == 0 {
+        // An empty STMap (chunks of zero rows would panic).
+        return (Vec::new(), Vec::new(), Vec::new());
+    }
     if !with_matte && n == 0 && fast::has_fast_path(F) {
         return (fast::render::<F>(ctx), Vec::new(), Vec::new());
     }

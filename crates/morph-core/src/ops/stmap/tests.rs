@@ -729,6 +729,18 @@ fn fast_path_matches_the_general_path_bit_for_bit() {
     }
 }
 
+/// An STMap with no pixels gives an empty result with every filter, not a
+/// panic.
+#[test]
+fn empty_stmap_gives_an_empty_result() {
+    let front = random_image(5, 4, 181, 0.0, 1.0);
+    let map = Image::from_pixels(0, 0, Vec::new());
+    for filter in ALL_FILTERS {
+        let out = warp(&front, &map, &params(filter, RepeatMode::Off));
+        assert!(out.pixels().is_empty(), "{filter:?}");
+    }
+}
+
 #[test]
 fn plus_linear_is_bilinear_where_the_map_magnifies() {
     let front = random_image(16, 16, 121, 0.0, 1.0);
