@@ -62,10 +62,10 @@ def maps(w, h, angle=0.3, zoom=0.9):
 class Ours:
     """A warm `stmap_bench --serve` process."""
 
-    def __init__(self, threads, size):
+    def __init__(self, bench, threads, size):
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
         self.proc = subprocess.Popen(
-            [str(BENCH), "--size", size, "--serve"],
+            [str(bench), "--size", size, "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -101,9 +101,10 @@ def main():
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--runs", type=int, default=21)
     ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--bench", type=pathlib.Path, default=BENCH, help="the stmap_bench executable (another build to compare)")
     args = ap.parse_args()
-    if not BENCH.exists():
-        raise SystemExit(f"{BENCH} missing: cargo build --release -p morph-core --example stmap_bench")
+    if not args.bench.exists():
+        raise SystemExit(f"{args.bench} missing: cargo build --release -p morph-core --example stmap_bench")
     w, h = (int(v) for v in args.size.split("x"))
     rng = np.random.default_rng(1)
     src = rng.random((h, w, 4), dtype=np.float32)
@@ -111,7 +112,7 @@ def main():
     print(f"OpenCV {cv2.__version__}, {w}x{h} RGBA float32, {args.runs} interleaved runs, {os.cpu_count()} CPUs")
     for threads in args.threads:
         cv2.setNumThreads(threads)
-        ours = Ours(threads, args.size)
+        ours = Ours(args.bench, threads, args.size)
         times = {name: {"cv": [], "ours": []} for name, _ in PAIRS}
         for name, interp in PAIRS:  # warm-up
             time_cv(src, mx, my, interp)
