@@ -26,25 +26,41 @@
 //!
 //! Fixtures: `morph_core::test_support::random_image` (seeded) for the Front.
 //!
-//! Recorded figures (median of criterion's estimate, ms per 1080p frame):
+//! Recorded figures, ms per 1080p frame. The H100 column is criterion's
+//! median (2026-11-22, before the CPU fast path below, so its CPU rows are
+//! old); the dev VM column is the `stmap_bench` example's minimum wall time
+//! over 21 runs (2026-11-22, after it), timed in the same run as OpenCV by
+//! `benches/opencv_remap_compare.py`, 1 / 2 rayon threads:
 //!
-//! | id | 2-core dev VM, shared, 2026-11-22 | H100 host (16 cores) + H100, 2026-11-22 |
+//! | id | 2-core dev VM (AMD EPYC, KVM), 1 / 2 threads | H100 host (16 cores) + H100 |
 //! |---|---|---|
-//! | cpu/nearest | ~18 (1 thread, CPU time) | 3.9 |
-//! | cpu/linear | ~27 (1 thread, CPU time) | 5.5 |
-//! | cpu/catmull-rom | ~54 (1 thread, CPU time) | 9.9 |
-//! | cpu/ewa | — | 30.8 |
+//! | cpu/nearest | 15.1–15.7 / 8.2 | 3.9 |
+//! | cpu/linear | 18.0–18.1 / 9.7 | 5.5 |
+//! | cpu/mitchell | 34.7–34.9 / 17.8–17.9 | — |
+//! | cpu/catmull-rom | 33.9–34.2 / 17.5–17.6 | 9.9 |
+//! | cpu/anisotropic | 69.6 / 35.7 (5 runs) | — |
+//! | cpu/ewa | 219.7 / 112.0 (5 runs) | 30.8 |
 //! | gpu-kernel/linear | — | 0.13 |
 //! | gpu-kernel/catmull-rom | — | 0.17 |
 //! | gpu-kernel/ewa | — | 0.15 |
 //! | gpu/linear (upload + kernel + read-back) | — | 48 |
 //! | gpu-kernel/3840x2160/linear, catmull-rom, ewa | — | 0.230, 0.346, 0.361 |
 //! | gpu/3840x2160/linear | — | 221 |
+//! | gpu-timestamp/* | not measured on a GPU yet (runs on lavapipe) | — |
 //!
-//! OpenCV 5.0 `remap` on the same map and machine (dev VM, 1 thread, CPU
-//! time, `benches/opencv_remap_compare.py`): INTER_NEAREST 4.4, INTER_LINEAR
-//! 11, INTER_CUBIC 48 — its AVX2/FMA kernels are chosen at run time, ours are
-//! baseline x86-64 (SSE2) without `unsafe`.
+//! OpenCV 5.0 `remap` in the same runs (min wall, 1 / 2 threads):
+//! INTER_NEAREST 4.6–4.7 / 2.9–3.0, INTER_LINEAR 11.1–11.4 / 6.5–7.1
+//! (medians 13.8–15.4 / 7.8–8.0: its times vary more than ours),
+//! INTER_CUBIC 47.6–47.8 / 23.3–23.4. Ratios ours / OpenCV: linear 1.6 /
+//! 1.4–1.5 on the minimum (1.2–1.3 on the median), Catmull-Rom 0.71 /
+//! 0.75, Mitchell 0.73 / 0.76, nearest 3.3 / 2.7–2.9. Before the fast path the
+//! same harness gave linear 28.3 / 14.6 ms (2.55 / 2.18× OpenCV) and
+//! Catmull-Rom 55.0 / 28.4 ms (1.13 / 1.21×). OpenCV's kernels use AVX2 /
+//! AVX-512 chosen at run time and quantise the linear fraction to 1/32 px;
+//! ours are exact f32 at baseline x86-64 (SSE2) without `unsafe` (an
+//! `x86-64-v3` build of the same code was no faster, so the width of SIMD
+//! is not what holds linear back: memory access is, see the notes in
+//! `crates/morph-core/src/ops/stmap/fast.rs`).
 
 use std::hint::black_box;
 use std::time::Duration;
