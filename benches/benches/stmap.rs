@@ -13,9 +13,10 @@
 //!   move — the STMap read, the result written and every Front texel the
 //!   filter's taps reach read once (counted on the CPU for this map; for
 //!   EWA and Anisotropic the bilinear footprint, a lower bound) — so
-//!   criterion's GB/s over the memory bandwidth (3.35 TB/s on an H100 SXM)
-//!   is the fraction the GPU goal asks for. The byte count is also
-//!   printed.
+//!   criterion's throughput over the memory bandwidth (3.35 TB/s on an
+//!   H100 SXM) is the fraction the GPU goal asks for (criterion
+//!   prints binary units: 1 GiB/s = 1.074 GB/s). The byte count is also
+//!   printed (4K linear: 365.7 MB).
 //!
 //! The GPU groups run on `GpuContext::shared_for_tests` and are skipped with
 //! a message when there is no adapter. The map is
