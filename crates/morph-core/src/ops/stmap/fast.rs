@@ -84,9 +84,10 @@ const INSIDE: u32 = 1;
 /// outside the Front on an axis whose repeat mode is Off.
 const ZERO: u32 = 2;
 
-/// First pass: cells for the STMap samples `st` into the same positions of
-/// `idx`, `fx`, `fy`, `kind` (one slice each, `st`'s length). The footprint
-/// of a cell `i` spans texels `i − lo ..= i + hi`.
+/// First pass: the cells of the STMap samples `st` into `out` (the same
+/// length). The footprint of a cell `i` spans texels `i − lo ..= i + hi`.
+/// Garbage cells of invalid positions stay far inside i32 (|⌊x⌋| < 1.3·10⁹
+/// for any f32 through `floor_i32`), so `i ± 2` cannot overflow.
 #[inline(always)]
 fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]], out: &mut [Cell]) {
     let (lo, hi) = match F {
@@ -138,7 +139,7 @@ fn general<const F: u8>(ctx: &Ctx<'_>, x: usize, y: usize) -> [f32; 4] {
 }
 
 /// Second pass over one tile row: output pixels `out` (columns `x0..` of
-/// row `y`) from the cells at the same positions (`k0..` in the band).
+/// row `y`) from their cells `c`.
 #[inline(always)]
 fn gather<const F: u8>(ctx: &Ctx<'_>, c: &[Cell], out: &mut [[f32; 4]], x0: usize, y: usize) {
     let src = ctx.src;
