@@ -35,10 +35,10 @@
 //!
 //! | id | 2-core dev VM (AMD EPYC, KVM), 1 / 2 threads | H100 host (16 cores) + H100 |
 //! |---|---|---|
-//! | cpu/nearest | 15.1–15.7 / 8.2 | 3.9 |
-//! | cpu/linear | 18.0–18.1 / 9.7 | 5.5 |
-//! | cpu/mitchell | 34.7–34.9 / 17.8–17.9 | — |
-//! | cpu/catmull-rom | 33.9–34.2 / 17.5–17.6 | 9.9 |
+//! | cpu/nearest | 14.7–15.1 / 8.0–8.3 | 3.9 |
+//! | cpu/linear | 16.2–16.6 / 8.7–8.9 | 5.5 |
+//! | cpu/mitchell | 32.4–33.1 / 16.6–16.9 | — |
+//! | cpu/catmull-rom | 31.7–32.4 / 16.6–16.7 | 9.9 |
 //! | cpu/anisotropic | 69.6 / 35.7 (5 runs) | — |
 //! | cpu/ewa | 219.7 / 112.0 (5 runs) | 30.8 |
 //! | gpu-kernel/linear | — | 0.13 |
@@ -50,12 +50,13 @@
 //! | gpu-timestamp/* | not measured on a GPU yet (runs on lavapipe) | — |
 //!
 //! OpenCV 5.0 `remap` in the same runs (min wall, 1 / 2 threads):
-//! INTER_NEAREST 4.6–4.7 / 2.9–3.0, INTER_LINEAR 11.1–11.4 / 6.5–7.1
-//! (medians 13.8–15.4 / 7.8–8.0: its times vary more than ours),
-//! INTER_CUBIC 47.6–47.8 / 23.3–23.4. Ratios ours / OpenCV: linear 1.6 /
-//! 1.4–1.5 on the minimum (1.2–1.3 on the median), Catmull-Rom 0.71 /
-//! 0.75, Mitchell 0.73 / 0.76, nearest 3.3 / 2.7–2.9. Before the fast path the
-//! same harness gave linear 28.3 / 14.6 ms (2.55 / 2.18× OpenCV) and
+//! INTER_NEAREST 4.6–4.9 / 2.8–3.0, INTER_LINEAR 10.4–12.2 / 6.6–7.4
+//! (medians 12.7–21.4 / 8.5–9.7: its times vary more than ours),
+//! INTER_CUBIC 47.4–49.0 / 23.3–24.6. Ratios ours / OpenCV: linear
+//! 1.36–1.59 / 1.18–1.35 on the minimum (0.85–1.29 / 1.00–1.06 on the
+//! median), Catmull-Rom 0.66–0.67 / 0.68–0.71, Mitchell 0.67–0.69 /
+//! 0.67–0.72, nearest 3.1–3.3 / 2.7–2.9. Before the fast path the same
+//! harness gave linear 28.3 / 14.6 ms (2.55 / 2.18× OpenCV) and
 //! Catmull-Rom 55.0 / 28.4 ms (1.13 / 1.21×). OpenCV's kernels use AVX2 /
 //! AVX-512 chosen at run time and quantise the linear fraction to 1/32 px;
 //! ours are exact f32 at baseline x86-64 (SSE2) without `unsafe` (an
