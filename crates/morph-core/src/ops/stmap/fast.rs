@@ -38,7 +38,9 @@
 //! rows), touching the next rows' texels ahead of time, both passes over a
 //! whole tile, writing results into the band buffer and copying it out,
 //! collecting the output through rayon to skip the zero-fill, huge pages,
-//! an `x86-64-v3` build, reversing the tile order of every other band.
+//! an `x86-64-v3` build, reversing the tile order of every other band,
+//! collecting the cells straight into the output (no zero-fill, no cells
+//! buffer) and shading them in place.
 //!
 //! The arithmetic is that of `shade` in the same order (the framing's
 //! `s · scale + origin`, [`snap_cell`], the filters' `bilinear4` / `cubic4`
