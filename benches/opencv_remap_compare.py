@@ -1,28 +1,53 @@
 #!/usr/bin/env python3
-"""OpenCV `remap` timings to set beside `cargo bench -p morph-benches --bench stmap`.
+"""morph's CPU STMap against OpenCV `remap`, timed in one run, interleaved.
 
-Same geometry as benches/benches/stmap.rs: a 1920x1080 RGBA float32 Front,
-a 0.9x zoom with a 0.3 rad rotation about the centre, constant (black)
-border, output allocated per call. OpenCV's maps are in pixels with centres
-at integers, so they are ours minus 0.5.
+Same geometry on both sides (and as benches/benches/stmap.rs): a 1920x1080
+RGBA float32 Front, a 0.9x zoom with a 0.3 rad rotation about the centre,
+Repeat Off / BORDER_CONSTANT (black), no matte, the output allocated per
+call by each. OpenCV's maps are in pixels with centres at integers, so they
+are ours minus 0.5; ours is the normalised STMap (R = s, G = t from the
+bottom) the `stmap_bench` example builds.
 
+Pairs: nearest <-> INTER_NEAREST, linear <-> INTER_LINEAR, catmull-rom and
+mitchell <-> INTER_CUBIC (Keys' a = -0.75 cubic: same 4x4 cost, a slightly
+different kernel). OpenCV's linear quantises the fraction to 1/32 px and uses
+run-time dispatched AVX2 kernels; ours is exact f32 at baseline x86-64 (SSE2),
+without `unsafe`.
+
+Ours runs as `stmap_bench --serve` (crates/morph-core/examples): one warm
+process per thread count (RAYON_NUM_THREADS), timing one `stmap()` call per
+request and printing its wall and CPU time (all threads, from
+/proc/self/task/*/schedstat). OpenCV runs in this process with
+cv2.setNumThreads(N), wall from perf_counter and CPU from process_time. For
+every thread count, each run times every pair once, OpenCV then ours, so a
+burst of load from other processes hits both alike. Prints min and median of
+wall and CPU time per pair and the ratios ours / OpenCV (below 1: ours is
+faster).
+
+    cargo build --release -p morph-core --example stmap_bench
     pip install opencv-python-headless numpy
-    python3 benches/opencv_remap_compare.py [--threads N] [--runs R]
-
-Prints, per interpolation, the minimum and median wall time and process CPU
-time over R runs. Compare the wall minimum with criterion's lower bound for
-`stmap/cpu/1920x1080/<filter>` (nearest ↔ INTER_NEAREST, linear ↔
-INTER_LINEAR, catmull-rom ↔ INTER_CUBIC, which is Keys' a = -0.75 cubic, not
-Catmull-Rom's -0.5: same cost, slightly different kernel) run with the same
-number of threads (RAYON_NUM_THREADS). On a shared machine, CPU time is the
-steadier of the two.
+    python3 benches/opencv_remap_compare.py [--threads 1 2] [--runs 21]
 """
 
 import argparse
+import os
+import pathlib
+import statistics
+import subprocess
 import time
 
 import cv2
 import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BENCH = ROOT / "target" / "release" / "examples" / "stmap_bench"
+PAIRS = [
+    ("nearest", cv2.INTER_NEAREST),
+    ("linear", cv2.INTER_LINEAR),
+    ("catmull-rom", cv2.INTER_CUBIC),
+    ("mitchell", cv2.INTER_CUBIC),
+]
+CV_NAMES = {cv2.INTER_NEAREST: "INTER_NEAREST", cv2.INTER_LINEAR: "INTER_LINEAR", cv2.INTER_CUBIC: "INTER_CUBIC"}
 
 
 def maps(w, h, angle=0.3, zoom=0.9):
@@ -34,33 +59,84 @@ def maps(w, h, angle=0.3, zoom=0.9):
     return (u - 0.5).astype(np.float32), (v - 0.5).astype(np.float32)
 
 
+class Ours:
+    """A warm `stmap_bench --serve` process."""
+
+    def __init__(self, bench, threads, size):
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+        self.proc = subprocess.Popen(
+            [str(bench), "--size", size, "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        ready = self.proc.stdout.readline().split()
+        if not ready or ready[0] != "ready" or ready[1] != f"threads={threads}":
+            raise SystemExit(f"stmap_bench did not start as asked: {ready}")
+
+    def time(self, name):
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        fields = dict(f.split("=") for f in self.proc.stdout.readline().split())
+        return float(fields["ms"]), float(fields["cpu_ms"])
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def time_cv(src, mx, my, interp):
+    w0, c0 = time.perf_counter(), time.process_time()
+    cv2.remap(src, mx, my, interp, borderMode=cv2.BORDER_CONSTANT)
+    return (time.perf_counter() - w0) * 1e3, (time.process_time() - c0) * 1e3
+
+
+def summary(v):
+    return min(v), statistics.median(v)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=0, help="cv2.setNumThreads (0: OpenCV's default)")
-    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--bench", type=pathlib.Path, default=BENCH, help="the stmap_bench executable (another build to compare)")
     args = ap.parse_args()
-    if args.threads:
-        cv2.setNumThreads(args.threads)
-    w, h = 1920, 1080
+    if not args.bench.exists():
+        raise SystemExit(f"{args.bench} missing: cargo build --release -p morph-core --example stmap_bench")
+    w, h = (int(v) for v in args.size.split("x"))
     rng = np.random.default_rng(1)
     src = rng.random((h, w, 4), dtype=np.float32)
     mx, my = maps(w, h)
-    print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, {w}x{h} RGBA float32")
-    for name, interp in [("nearest", cv2.INTER_NEAREST), ("linear", cv2.INTER_LINEAR), ("cubic", cv2.INTER_CUBIC)]:
-        cv2.remap(src, mx, my, interp, borderMode=cv2.BORDER_CONSTANT)  # warm-up
-        wall, cpu = [], []
+    print(f"OpenCV {cv2.__version__}, {w}x{h} RGBA float32, {args.runs} interleaved runs, {os.cpu_count()} CPUs")
+    for threads in args.threads:
+        cv2.setNumThreads(threads)
+        ours = Ours(args.bench, threads, args.size)
+        times = {name: {"cv": [], "ours": []} for name, _ in PAIRS}
+        for name, interp in PAIRS:  # warm-up
+            time_cv(src, mx, my, interp)
+            ours.time(name)
         for _ in range(args.runs):
-            w0, c0 = time.perf_counter(), time.process_time()
-            cv2.remap(src, mx, my, interp, borderMode=cv2.BORDER_CONSTANT)
-            wall.append(time.perf_counter() - w0)
-            cpu.append(time.process_time() - c0)
-        wall.sort()
-        cpu.sort()
-        mid = len(wall) // 2
+            for name, interp in PAIRS:
+                times[name]["cv"].append(time_cv(src, mx, my, interp))
+                times[name]["ours"].append(ours.time(name))
+        ours.close()
+        print(f"\n{threads} thread(s) (cv2.getNumThreads() = {cv2.getNumThreads()}, RAYON_NUM_THREADS = {threads})")
         print(
-            f"remap/{name:8} wall min {wall[0] * 1e3:6.1f} ms  median {wall[mid] * 1e3:6.1f} ms"
-            f" | cpu min {cpu[0] * 1e3:6.1f} ms  median {cpu[mid] * 1e3:6.1f} ms"
+            f"{'ours':12} {'OpenCV':14} | {'wall ms: ours min/med':>22} {'OpenCV min/med':>15} {'ratio min/med':>14}"
+            f" | {'cpu ms: ours min/med':>21} {'OpenCV min/med':>15} {'ratio min/med':>14}"
         )
+        for name, interp in PAIRS:
+            row = f"{name:12} {CV_NAMES[interp]:14}"
+            for k in (0, 1):
+                o = summary([t[k] for t in times[name]["ours"]])
+                c = summary([t[k] for t in times[name]["cv"]])
+                row += (
+                    f" | {o[0]:10.1f} {o[1]:6.1f}      {c[0]:6.1f} {c[1]:6.1f}"
+                    f"    {o[0] / c[0]:5.2f} {o[1] / c[1]:5.2f}"
+                )
+            print(row)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,17 @@
 //! - `stmap/gpu/..` — `morph_gpu::ops::stmap::stmap`: upload of Front and
 //!   STMap, kernel, read-back, waiting for completion;
 //! - `stmap/gpu-kernel/..` — the kernel alone on inputs kept on the device
-//!   (one frame, submit, wait; no transfers).
+//!   (one frame, submit, wait; no transfers);
+//! - `stmap/gpu-timestamp/..` — the same kernel's device time from
+//!   timestamp queries (no submission or wait overhead), where the adapter
+//!   has them. Its throughput is in **bytes**: the least the kernel must
+//!   move — the STMap read, the result written and every Front texel the
+//!   filter's taps reach read once (counted on the CPU for this map; for
+//!   EWA and Anisotropic the bilinear footprint, a lower bound) — so
+//!   criterion's throughput over the memory bandwidth (3.35 TB/s on an
+//!   H100 SXM) is the fraction the issue's GPU goal asks for (criterion
+//!   prints binary units: 1 GiB/s = 1.074 GB/s). The byte count is also
+//!   printed (4K linear: 365.7 MB).
 //!
 //! The GPU groups run on `GpuContext::shared_for_tests` and are skipped with
 //! a message when there is no adapter. The map is
@@ -17,27 +27,48 @@
 //!
 //! Fixtures: `morph_core::test_support::random_image` (seeded) for the Front.
 //!
-//! Recorded figures (median of criterion's estimate, ms per 1080p frame):
+//! Recorded figures, ms per 1080p frame. The H100 column is criterion's
+//! median (2026-11-22, before the CPU fast path below, so its CPU rows are
+//! old); the dev VM column is the `stmap_bench` example's minimum wall time
+//! over 21 runs (2026-11-22, after it), timed in the same run as OpenCV by
+//! `benches/opencv_remap_compare.py`, 1 / 2 rayon threads:
 //!
-//! | id | 2-core dev VM, shared, 2026-11-22 | H100 host (16 cores) + H100, 2026-11-22 |
+//! | id | 2-core dev VM (AMD EPYC, KVM), 1 / 2 threads | H100 host (16 cores) + H100 |
 //! |---|---|---|
-//! | cpu/nearest | ~18 (1 thread, CPU time) | 3.9 |
-//! | cpu/linear | ~27 (1 thread, CPU time) | 5.5 |
-//! | cpu/catmull-rom | ~54 (1 thread, CPU time) | 9.9 |
-//! | cpu/ewa | — | 30.8 |
+//! | cpu/nearest | 14.7–15.1 / 8.0–8.3 | 3.9 |
+//! | cpu/linear | 16.2–16.6 / 8.7–8.9 | 5.5 |
+//! | cpu/mitchell | 32.4–33.1 / 16.6–16.9 | — |
+//! | cpu/catmull-rom | 31.7–32.4 / 16.6–16.7 | 9.9 |
+//! | cpu/anisotropic | 69.6 / 35.7 (5 runs) | — |
+//! | cpu/ewa | 219.7 / 112.0 (5 runs) | 30.8 |
 //! | gpu-kernel/linear | — | 0.13 |
 //! | gpu-kernel/catmull-rom | — | 0.17 |
 //! | gpu-kernel/ewa | — | 0.15 |
 //! | gpu/linear (upload + kernel + read-back) | — | 48 |
 //! | gpu-kernel/3840x2160/linear, catmull-rom, ewa | — | 0.230, 0.346, 0.361 |
 //! | gpu/3840x2160/linear | — | 221 |
+//! | gpu-timestamp/* | not measured on a GPU yet (runs on lavapipe) | — |
 //!
-//! OpenCV 5.0 `remap` on the same map and machine (dev VM, 1 thread, CPU
-//! time, `benches/opencv_remap_compare.py`): INTER_NEAREST 4.4, INTER_LINEAR
-//! 11, INTER_CUBIC 48 — its AVX2/FMA kernels are chosen at run time, ours are
-//! baseline x86-64 (SSE2) without `unsafe`.
+//! Criterion itself on the dev VM (2 threads, its median, `--measurement-time
+//! 2`): cpu/1920x1080/linear 10.7 ms, cpu/1920x1080/catmull-rom 17.7 ms.
+//!
+//! OpenCV 5.0 `remap` in the same runs (min wall, 1 / 2 threads):
+//! INTER_NEAREST 4.6–4.9 / 2.8–3.0, INTER_LINEAR 10.4–12.2 / 6.6–7.4
+//! (medians 12.7–21.4 / 8.5–9.7: its times vary more than ours),
+//! INTER_CUBIC 47.4–49.0 / 23.3–24.6. Ratios ours / OpenCV: linear
+//! 1.36–1.59 / 1.18–1.35 on the minimum (0.85–1.29 / 1.00–1.06 on the
+//! median), Catmull-Rom 0.66–0.67 / 0.68–0.71, Mitchell 0.67–0.69 /
+//! 0.67–0.72, nearest 3.1–3.3 / 2.7–2.9. Before the fast path the same
+//! harness gave linear 28.3 / 14.6 ms (2.55 / 2.18× OpenCV) and
+//! Catmull-Rom 55.0 / 28.4 ms (1.13 / 1.21×). OpenCV's kernels use AVX2 /
+//! AVX-512 chosen at run time and quantise the linear fraction to 1/32 px;
+//! ours are exact f32 at baseline x86-64 (SSE2) without `unsafe` (an
+//! `x86-64-v3` build of the same code was no faster, so the width of SIMD
+//! is not what holds linear back: memory access is, see the notes in
+//! `crates/morph-core/src/ops/stmap/fast.rs`).
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use morph_core::Image;
@@ -80,6 +111,41 @@ fn rotation_map(w: u32, h: u32, angle: f64, zoom: f64) -> Image {
 
 /// Sizes the issue asks for: 1080p and 4K.
 const SIZES: &[(u32, u32)] = &[(1920, 1080), (3840, 2160)];
+
+/// The least bytes a GPU kernel moves for this warp: the STMap read, the
+/// result written, and each Front texel the filter's taps reach read once
+/// (Repeat Off: taps outside the Front read nothing). The taps of texel
+/// cell `i` span `i + lo ..= i + hi`; EWA and Anisotropic are counted with
+/// the bilinear span (0, 1), a lower bound for them.
+fn bytes_moved(front: &Image, map: &Image, params: &StMapParams) -> u64 {
+    let framing = StMapFraming::new(front, map, params).unwrap();
+    let (fw, fh) = (front.width() as i64, front.height() as i64);
+    let (lo, hi) = match params.filter_mode {
+        StMapFilter::Nearest => (0, 0),
+        StMapFilter::MitchellNetravali | StMapFilter::CatmullRom => (-1, 2),
+        _ => (0, 1),
+    };
+    let mut reached = vec![false; (fw * fh) as usize];
+    for st in map.pixels() {
+        let Some([u, v]) = framing.sample_position(st[0], st[1]) else {
+            continue;
+        };
+        // Nearest reads texel ⌊u⌋; the others start at ⌊u − ½⌋.
+        let c = if params.filter_mode == StMapFilter::Nearest {
+            0.0
+        } else {
+            0.5
+        };
+        let (i, j) = ((u - c).floor() as i64, (v - c).floor() as i64);
+        for y in (j + lo).max(0)..=(j + hi).min(fh - 1) {
+            for x in (i + lo).max(0)..=(i + hi).min(fw - 1) {
+                reached[(y * fw + x) as usize] = true;
+            }
+        }
+    }
+    let texels = reached.iter().filter(|&&r| r).count() as u64;
+    16 * (2 * map.width() as u64 * map.height() as u64 + texels)
+}
 
 fn bench_stmap(c: &mut Criterion) {
     let mut group = c.benchmark_group("stmap");
@@ -135,6 +201,40 @@ fn bench_stmap(c: &mut Criterion) {
                     frame.finish().unwrap();
                 })
             });
+            if ctx.supports_timestamps() {
+                let bytes = bytes_moved(&front, &map, &params);
+                eprintln!(
+                    "stmap/gpu-timestamp/{id}: moves at least {:.1} MB",
+                    bytes as f64 / 1e6
+                );
+                group.throughput(Throughput::Bytes(bytes));
+                group.bench_function(BenchmarkId::new("gpu-timestamp", &id), |b| {
+                    b.iter_custom(|iters| {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let mut frame = ctx.frame("timed kernel").unwrap();
+                            frame.enable_timing();
+                            stmap_on_device(
+                                &mut frame,
+                                black_box(&front_gpu),
+                                &map_gpu,
+                                None,
+                                &framing,
+                                &params,
+                            )
+                            .unwrap();
+                            total += frame
+                                .finish_timed()
+                                .unwrap()
+                                .iter()
+                                .map(|t| t.duration)
+                                .sum::<Duration>();
+                        }
+                        total
+                    })
+                });
+                group.throughput(Throughput::Elements(w as u64 * h as u64));
+            }
         }
     }
     group.finish();

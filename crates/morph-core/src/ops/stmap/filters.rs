@@ -217,7 +217,12 @@ pub(crate) fn cubic_sum(p: impl Fn(usize, usize) -> f32, wx: [f32; 4], wy: [f32;
 }
 
 #[inline(always)]
-fn bilinear4(plane: &[[f32; 4]], idx: usize, stride: usize, [fx, fy]: [f32; 2]) -> [f32; 4] {
+pub(super) fn bilinear4(
+    plane: &[[f32; 4]],
+    idx: usize,
+    stride: usize,
+    [fx, fy]: [f32; 2],
+) -> [f32; 4] {
     let (a, b) = (&plane[idx..idx + 2], &plane[idx + stride..idx + stride + 2]);
     let (p00, p10, p01, p11) = (a[0], a[1], b[0], b[1]);
     let mut out = [0.0; 4];
@@ -237,7 +242,13 @@ fn bilinear1(plane: &[f32], idx: usize, stride: usize, [fx, fy]: [f32; 2]) -> f3
 }
 
 #[inline(always)]
-fn cubic4(plane: &[[f32; 4]], idx: usize, stride: usize, wx: [f32; 4], wy: [f32; 4]) -> [f32; 4] {
+pub(super) fn cubic4(
+    plane: &[[f32; 4]],
+    idx: usize,
+    stride: usize,
+    wx: [f32; 4],
+    wy: [f32; 4],
+) -> [f32; 4] {
     // cubic_sum, lane by lane (written out so it vectorises)
     let mut acc = [0.0; 4];
     for (b, wyb) in wy.iter().enumerate() {
@@ -261,7 +272,7 @@ fn cubic1(plane: &[f32], idx: usize, stride: usize, wx: [f32; 4], wy: [f32; 4]) 
 
 /// `acc += w · p`, lane by lane.
 #[inline(always)]
-fn axpy(acc: &mut [f32; 4], w: f32, p: [f32; 4]) {
+pub(super) fn axpy(acc: &mut [f32; 4], w: f32, p: [f32; 4]) {
     for (a, p) in acc.iter_mut().zip(p) {
         *a += w * p;
     }
@@ -269,7 +280,7 @@ fn axpy(acc: &mut [f32; 4], w: f32, p: [f32; 4]) {
 
 /// `acc += p`, lane by lane.
 #[inline(always)]
-fn add4(acc: &mut [f32; 4], p: [f32; 4]) {
+pub(super) fn add4(acc: &mut [f32; 4], p: [f32; 4]) {
     for (a, p) in acc.iter_mut().zip(p) {
         *a += p;
     }

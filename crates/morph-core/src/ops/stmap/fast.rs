@@ -1,0 +1,236 @@
+//! The common case made fast: Front RGBA only (no Matte, no extra channels)
+//! with the Nearest, Linear and cubic filters.
+//!
+//! The same pixels as [`super::shade`], bit for bit, computed per band of
+//! [`BAND_ROWS`] rows (bands in parallel) in two passes:
+//!
+//! 1. **cells**, row by row: for every pixel, the Front position from
+//!    (s, t), its snapped texel cell and whether the whole tap footprint
+//!    lies inside the Front (and the position is valid), into a [`Cell`] —
+//!    a loop with no branches that reads nothing but the STMap, in memory
+//!    order;
+//! 2. **gather**, tile by tile ([`TILE_COLS`] columns, so the Front region
+//!    a tile reads stays in cache; down one tile and up the next, so a tile
+//!    starts where its neighbour's texels are still cached): the taps of
+//!    every inside pixel, read
+//!    straight from the Front with the weights of [`super::filters`] (no
+//!    repeat-mode logic, no per-tap branches, one bounds check per pixel);
+//!    a pixel whose taps all fall outside on an axis with Repeat Off, or
+//!    whose position is NaN / out of range, is transparent black (what the
+//!    general path gives it: no tap adds anything); every other pixel (near
+//!    an edge) goes through [`super::shade`] unchanged.
+//!
+//! Why two passes: streaming the STMap (and writing the output) in 32-pixel
+//! pieces of 32 rows costs about three times what it costs in memory order
+//! on the dev VM (a 1080p read-and-write: 10 ms tiled, 3 ms in rows), while
+//! the Front's taps want the tiles; the band's cells (16 bytes a pixel)
+//! bridge the two orders. Measured on the dev VM at 1 thread, 1080p: linear
+//! 19.6 → 18.8–19.2 ms, cubic 36.6 → 34.2–34.4 ms against cells per tile
+//! row; the serpentine tile order then 18.4–18.5 → 16.1–17.0 ms (linear),
+//! 33.5–34.0 → 31.6–32.2 ms (cubic).
+//!
+//! Where the time goes (dev VM, 1 thread, 1080p linear, 16.5 ms in all):
+//! the output's zero-fill and the first pass (STMap read, cells) 6.8 ms;
+//! the second pass with no Front read (an all-NaN STMap: cells read, zeros
+//! written tile by tile) 4.0 ms more; the Front's taps the other 5.7 ms —
+//! on a rotated map every tile row reaches new Front rows, 30 KB apart.
+//! Tried and measured no faster: other tile shapes (16–512 columns, 1–128
+//! rows), touching the next rows' texels ahead of time, both passes over a
+//! whole tile, writing results into the band buffer and copying it out,
+//! collecting the output through rayon to skip the zero-fill, huge pages,
+//! an `x86-64-v3` build, reversing the tile order of every other band,
+//! collecting the cells straight into the output (no zero-fill, no cells
+//! buffer) and shading them in place.
+//!
+//! The arithmetic is that of `shade` in the same order (the framing's
+//! `s · scale + origin`, [`snap_cell`], the filters' `bilinear4` / `cubic4`
+//! summed as [`RgbaAcc`] sums them), so results are identical to the general
+//! path (`fast_path_matches_the_general_path_bit_for_bit`) and the GPU twin
+//! needs no change.
+
+use rayon::prelude::*;
+
+use crate::params::RepeatMode;
+
+use super::filters::{CATMULL_ROM, Cubic, MITCHELL, RgbaAcc, add4, axpy, bilinear4, cubic4};
+use super::framing::{MAX_POSITION, floor_i32, snap_cell};
+use super::{
+    BAND_ROWS, CATMULL_ROM_FILTER, Ctx, LINEAR, MITCHELL_NETRAVALI, NEAREST, TILE_COLS, shade,
+    zeroed,
+};
+
+/// Whether filter `F` has a fast path here.
+pub(super) const fn has_fast_path(f: u8) -> bool {
+    matches!(
+        f,
+        NEAREST | LINEAR | MITCHELL_NETRAVALI | CATMULL_ROM_FILTER
+    )
+}
+
+/// The first pass's result for one pixel (16 bytes, one load in the second
+/// pass).
+#[derive(Clone, Copy, Default)]
+struct Cell {
+    /// Index in the Front of the footprint's top-left texel (only meaningful
+    /// for [`INSIDE`] pixels): `⌊v⌋·W + ⌊u⌋` for Nearest, the snapped cell's
+    /// `j·W + i` for Linear, `(j−1)·W + i−1` for the cubics.
+    idx: i32,
+    /// Snapped fraction on x (unused by Nearest).
+    fx: f32,
+    /// Snapped fraction on y.
+    fy: f32,
+    /// What the second pass does with the pixel: [`INSIDE`], [`ZERO`], or
+    /// 0: through the general path (near an edge, with a repeat mode that
+    /// reads texels there).
+    kind: u32,
+}
+
+/// The position is valid and every tap lies inside the Front.
+const INSIDE: u32 = 1;
+/// Transparent black: the position is NaN / out of range, or every tap lies
+/// outside the Front on an axis whose repeat mode is Off.
+const ZERO: u32 = 2;
+
+/// First pass: the cells of the STMap samples `st` into `out` (the same
+/// length). The footprint of a cell `i` spans texels `i − lo ..= i + hi`.
+/// Garbage cells of invalid positions stay far inside i32 (|⌊x⌋| < 1.3·10⁹
+/// for any f32 through `floor_i32`), so `i ± 2` cannot overflow.
+#[inline(always)]
+fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]], out: &mut [Cell]) {
+    let (lo, hi) = match F {
+        NEAREST => (0, 0),
+        LINEAR => (0, 1),
+        _ => (1, 2),
+    };
+    let fr = ctx.framing;
+    let (w, h) = (ctx.src.w, ctx.src.h);
+    let off_x = ctx.src.repeat_x == RepeatMode::Off;
+    let off_y = ctx.src.repeat_y == RepeatMode::Off;
+    for (c, &[s, t, _, _]) in out.iter_mut().zip(st) {
+        // StMapFraming::position, without the Option.
+        let u = s * fr.scale_x + fr.origin_x;
+        let v = t * fr.scale_y + fr.origin_y;
+        let valid = (u.abs() < MAX_POSITION) & (v.abs() < MAX_POSITION);
+        let (i, j, cfx, cfy) = if F == NEAREST {
+            (floor_i32(u), floor_i32(v), 0.0, 0.0)
+        } else {
+            let (cx, cy) = (snap_cell(u, fr.snap_x), snap_cell(v, fr.snap_y));
+            (cx.i, cy.i, cx.f, cy.f)
+        };
+        // Below 2²⁸ texels (the image limit) for inside pixels; wrapping
+        // garbage, never used, for the others.
+        let idx = (j - lo).wrapping_mul(w).wrapping_add(i - lo);
+        // Invalid positions give garbage cells (floor_i32 of NaN is
+        // harmless), masked here.
+        let inside = valid & (i >= lo) & (j >= lo) & (i + hi < w) & (j + hi < h);
+        let out_x = off_x & ((i + hi < 0) | (i - lo >= w));
+        let out_y = off_y & ((j + hi < 0) | (j - lo >= h));
+        let zero = !valid | out_x | out_y;
+        // inside and zero exclude each other.
+        let kind = inside as u32 | (zero as u32) << 1;
+        *c = Cell {
+            idx,
+            fx: cfx,
+            fy: cfy,
+            kind,
+        };
+    }
+}
+
+/// One pixel through the general path.
+#[inline(never)]
+fn general<const F: u8>(ctx: &Ctx<'_>, x: usize, y: usize) -> [f32; 4] {
+    let mut acc = RgbaAcc([0.0; 4]);
+    shade::<F, _>(ctx, x, y, &mut acc);
+    acc.0
+}
+
+/// Second pass over one tile row: output pixels `out` (columns `x0..` of
+/// row `y`) from their cells `c`.
+#[inline(always)]
+fn gather<const F: u8>(ctx: &Ctx<'_>, c: &[Cell], out: &mut [[f32; 4]], x0: usize, y: usize) {
+    let src = ctx.src;
+    let rgba = src.rgba;
+    let w = src.w as usize;
+    let kernel: &Cubic = if F == MITCHELL_NETRAVALI {
+        &MITCHELL
+    } else {
+        &CATMULL_ROM
+    };
+    // The taps' span from the footprint's first texel.
+    let span = match F {
+        NEAREST => 1,
+        LINEAR => w + 2,
+        _ => 3 * w + 4,
+    };
+    for (k, (o, c)) in out.iter_mut().zip(c).enumerate() {
+        let taps = match c.kind {
+            INSIDE => {
+                let i = c.idx as usize;
+                rgba.get(i..i + span)
+            }
+            ZERO => {
+                *o = [0.0; 4];
+                continue;
+            }
+            _ => None,
+        };
+        // Always there for an inside pixel; the general path otherwise.
+        let Some(q) = taps else {
+            *o = general::<F>(ctx, x0 + k, y);
+            continue;
+        };
+        // RgbaAcc's arithmetic on the sub-slice (the footprint starts at
+        // its index 0): `0 + 1·p` or `0 + cubic`, as the general path.
+        let mut acc = [0.0; 4];
+        match F {
+            NEAREST => axpy(&mut acc, 1.0, q[0]),
+            LINEAR => axpy(&mut acc, 1.0, bilinear4(q, 0, w, [c.fx, c.fy])),
+            _ => add4(
+                &mut acc,
+                cubic4(q, 0, w, kernel.weights(c.fx), kernel.weights(c.fy)),
+            ),
+        }
+        *o = acc;
+    }
+}
+
+/// Every output pixel of the RGBA-only case: bands of [`BAND_ROWS`] rows
+/// in parallel; in a band, the first pass row by row (the STMap read in
+/// memory order), then the second tile by tile ([`TILE_COLS`] columns, for
+/// the Front's cache), down the even tiles and up the odd ones.
+pub(super) fn render<const F: u8>(ctx: &Ctx<'_>) -> Vec<[f32; 4]> {
+    let (w, h) = (ctx.foot.width, ctx.foot.height);
+    let map = ctx.foot.map;
+    let mut rgba = zeroed(w * h);
+    let band = w * BAND_ROWS;
+    rgba.par_chunks_mut(band).enumerate().for_each_init(
+        || vec![Cell::default(); band.min(w * h)],
+        |c, (b, out)| {
+            let y0 = b * BAND_ROWS;
+            let st = &map[y0 * w..y0 * w + out.len()];
+            for (st, cr) in st.chunks(w).zip(c.chunks_mut(w)) {
+                cells::<F>(ctx, st, cr);
+            }
+            let rows = out.len() / w;
+            for (t, x0) in (0..w).step_by(TILE_COLS).enumerate() {
+                let x1 = (x0 + TILE_COLS).min(w);
+                for rr in 0..rows {
+                    // Down one tile, up the next: a tile starts beside the
+                    // rows its neighbour ended on, whose Front texels are
+                    // still in cache.
+                    let r = if t % 2 == 1 { rows - 1 - rr } else { rr };
+                    let row = &mut out[r * w..(r + 1) * w];
+                    gather::<F>(
+                        ctx,
+                        &c[r * w + x0..r * w + x1],
+                        &mut row[x0..x1],
+                        x0,
+                        y0 + r,
+                    );
+                }
+            }
+        },
+    );
+    rgba
+}
