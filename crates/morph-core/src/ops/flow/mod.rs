@@ -98,14 +98,17 @@
 //! ground truth (translation, sub-pixel, large motion, rotation, zoom, two
 //! layers with occlusion, brightness change, noise) and runs OpenCV's DIS
 //! beside this estimator, interleaved. On the 2-core development machine
-//! (2026-11-22, mean over the eight cases):
+//! (2026-11-22, mean over the eight cases, median of 3 runs):
 //!
 //! | method | mean EPE (px) | time (ms) |
 //! |---|---|---|
-//! | OpenCV DIS ultrafast | 0.800 | 14 |
-//! | OpenCV DIS medium | 0.393 | 141 |
-//! | this, 1/2 analysis (default) | 0.136 | 100 |
-//! | this, 1/4 analysis | 0.255 | 40 |
+//! | OpenCV DIS ultrafast | 0.800 | 13 |
+//! | OpenCV DIS medium | 0.393 | 126 |
+//! | this, 1/2 analysis (default) | 0.132 | 128 |
+//! | this, 1/4 analysis | 0.211 | 80 |
+//!
+//! (Before pass 8b, 1/2 and 1/4 measured 0.136 px / 100 ms and 0.255 px /
+//! 40 ms: the polish costs about a full-resolution pass per direction.)
 //!
 //! `tests.rs` states per-case thresholds on small frames.
 

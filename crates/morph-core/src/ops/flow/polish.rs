@@ -6,7 +6,7 @@
 //! inverse-compositional form of Baker & Matthews 2004) against the
 //! full-resolution luma recovers most of the sub-pixel precision for little
 //! cost: on the interpolation triplets of `benches/interp_compare.py` (720p,
-//! 7 cases, dev VM) the in-between gains +0.7 dB at 1/4 (43.34 → 44.04 dB
+//! 7 cases, dev VM) the in-between gains +0.7 dB at 1/4 (43.34 → 44.03 dB
 //! mean), and on the flow fixtures the end-point error drops at every
 //! quality from 1/2 down (1/4: 0.248 → 0.203 px, 1/8: 0.298 → 0.208 px).
 //!
