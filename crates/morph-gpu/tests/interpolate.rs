@@ -668,10 +668,11 @@ fn a_resident_pair_is_shared_by_threads_and_bound_to_its_device() {
 }
 
 #[test]
-fn a_pair_analysed_on_the_device_is_the_gpu_flow_then_the_upload() {
-    // A and B go up once for the flow and stay for the warps; the motion
-    // is the GPU flow prepared by the CPU's pass 0 and cut score, exactly
-    // as `flow` + `analyse_pair` give it.
+fn a_pair_analysed_on_the_device_matches_gpu_flow_then_analyse_pair() {
+    // A and B go up once for the flow and stay for the warps; pass 0 runs
+    // on the device and only the cut score on the CPU. The motion is what
+    // GPU `flow` + the CPU's `analyse_pair` give, within pass 0's parity
+    // bounds (bit-identical on lavapipe), and so are the in-betweens.
     let Some(ctx) = ctx() else { return };
     let a = Arc::new(FlowCase::Layers.frame_at(0.0));
     let b = Arc::new(FlowCase::Layers.frame_at(1.0));
@@ -679,12 +680,42 @@ fn a_pair_analysed_on_the_device_is_the_gpu_flow_then_the_upload() {
     let pair = gpu::GpuPair::analyse(&ctx, &a, &b, &params).unwrap();
     let flow = morph_gpu::ops::flow::flow(&ctx, &a, &b, &params).unwrap();
     let motion = analyse_pair(&a, &b, flow).unwrap();
-    assert_eq!(pair.motion().flow, motion.flow, "prepared flow");
-    assert_eq!(pair.motion().cut, motion.cut, "cut score");
+    let got = &pair.motion().flow;
+    let n = got.occlusion_forward.len();
+    let off = (0..n)
+        .filter(|&k| {
+            let close = |x: [f32; 2], y: [f32; 2]| {
+                (x[0] - y[0]).abs() <= CLOSE_VECTOR && (x[1] - y[1]).abs() <= CLOSE_VECTOR
+            };
+            !(close(got.forward.vectors()[k], motion.flow.forward.vectors()[k])
+                && close(got.backward.vectors()[k], motion.flow.backward.vectors()[k])
+                && (got.occlusion_forward[k] - motion.flow.occlusion_forward[k]).abs() <= CLOSE
+                && (got.occlusion_backward[k] - motion.flow.occlusion_backward[k]).abs() <= CLOSE)
+        })
+        .count();
+    eprintln!("pass 0 on the device: {off} of {n} pixels off");
+    assert!(
+        off as f64 <= MAX_OFF_FRACTION * n as f64,
+        "{off} of {n} pixels off"
+    );
+    let (c, e) = (pair.motion().cut, motion.cut);
+    assert!(
+        (c.correlation - e.correlation).abs() < 1e-3 && (c.occluded - e.occluded).abs() < 1e-3,
+        "cut score {c:?} vs {e:?}"
+    );
+    assert_eq!(c.is_cut(), e.is_cut());
     for t in [0.0, 0.25, 0.5, 0.9] {
         let resident = pair.interpolate(&ctx, t, CutRule::Nearest).unwrap();
         let uploaded = gpu::interpolate(&ctx, &a, &b, &motion, t, CutRule::Nearest).unwrap();
-        assert_identical(&resident, &uploaded, &format!("analysed t={t}"));
+        assert_eq!(resident.source, uploaded.source, "analysed t={t}");
+        let d = diff(&resident, &uploaded);
+        assert!(
+            d.off as f64 <= 2.0 * MAX_OFF_FRACTION * d.pixels as f64,
+            "analysed t={t}: {} of {} pixels off (max {:e})",
+            d.off,
+            d.pixels,
+            d.max
+        );
     }
     // The CPU's errors for bad parameters and sizes.
     let bad = FlowParams {

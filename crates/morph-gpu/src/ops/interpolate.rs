@@ -45,9 +45,10 @@
 //! [`GpuPair::interpolate_image`], which skips the vectors' read-back) only
 //! warps and reads the result back, with the same results as
 //! [`interpolate`]. [`GpuPair::analyse`] estimates the flow on frames it
-//! uploads once for the flow and the warps; the flow itself still makes a
-//! round trip through the host for the CPU's pass 0 and cut score
-//! ([`morph_core::ops::interpolate::analyse_pair`]).
+//! uploads once for the flow and the warps, runs pass 0 on the device and
+//! leaves the prepared flow there for the warps; it is read back once, for
+//! the host copy of the motion and the scene-cut score
+//! ([`morph_core::ops::interpolate::cut_score`], on the CPU).
 //!
 //! # Pass 0 on the device
 //! [`fill_occluded_pair_on_device`] is the twin of pass 0
@@ -55,9 +56,8 @@
 //! luma of [`luma_on_device`]): `occluded_radius` reduces the longest
 //! vector with an `atomicMax` on its bits, then `fill_occluded` searches
 //! each occluded pixel's four directions as the CPU does. With it, flow →
-//! pass 0 → warp can stay on the device; what is still missing for a
-//! fully resident pair is the scene-cut score, which `analyse_pair`
-//! computes together with pass 0 on the host.
+//! pass 0 → warp stay on the device ([`GpuPair::analyse`]); only the
+//! scene-cut score is computed on the host, from the one read-back.
 //!
 //! # Parity
 //! Same results as the CPU within the tolerance stated in
@@ -540,15 +540,15 @@ impl GpuPair {
     }
 
     /// Estimates the pair's motion and keeps the pair on the device, with
-    /// A and B uploaded once for both: one frame uploads them and runs the
+    /// A and B uploaded once for both: one frame uploads them, runs the
     /// whole flow estimator on them ([`flow_on_device`], both directions
-    /// with occlusion) and reads the flow back; the CPU then prepares it
-    /// ([`morph_core::ops::interpolate::analyse_pair`]: pass 0, which
-    /// replaces occluded pixels' vectors, and the scene-cut score), and
-    /// only the prepared flow goes back up. The motion is the one
-    /// [`crate::ops::flow::flow`] followed by `analyse_pair` gives, and the
-    /// pair the one [`GpuPair::upload`] makes of it, without the second
-    /// upload of A and B.
+    /// with occlusion) and pass 0 ([`fill_occluded_pair_on_device`], which
+    /// replaces occluded pixels' vectors by their background's), and reads
+    /// the prepared flow back once, for the host copy of the motion and the
+    /// scene-cut score ([`morph_core::ops::interpolate::cut_score`], on the
+    /// CPU). Nothing goes back up: the warps read the prepared flow where
+    /// pass 0 left it. The motion is the one [`crate::ops::flow::flow`]
+    /// followed by `analyse_pair` gives, within the GPU's parity tolerance.
     ///
     /// # Errors
     /// [`crate::GpuError::Core`] for invalid flow parameters or frames of
@@ -559,44 +559,11 @@ impl GpuPair {
         b: &Arc<Image>,
         params: &FlowParams,
     ) -> Result<Self> {
-        params.validate()?;
-        a.check_same_size(b, "Back input")?;
-        let (w, h) = (a.width(), a.height());
-        let mut frame = ctx.frame("interpolate pair analysis")?;
-        let gpu_a = frame.upload(a)?;
-        let gpu_b = frame.upload(b)?;
-        let estimated = flow_on_device(&mut frame, &gpu_a, &gpu_b, params, FlowDirections::Both)?;
-        let (Some(backward), Some(occ_f), Some(occ_b)) = (
-            &estimated.backward,
-            &estimated.occlusion_forward,
-            &estimated.occlusion_backward,
-        ) else {
-            unreachable!("both directions were asked for")
-        };
-        let data = frame.read_buffers(&[&estimated.forward, backward, occ_f, occ_b])?;
-        let n = w as usize * h as usize;
-        let field = |samples: &[f32]| {
-            let vectors = samples[..2 * n]
-                .chunks_exact(2)
-                .map(|v| [v[0], v[1]])
-                .collect();
-            FlowField::from_vectors(w, h, vectors).expect("one vector per pixel")
-        };
-        let flow = FlowResult {
-            forward: field(&data[0]),
-            backward: field(&data[1]),
-            occlusion_forward: data[2][..n].to_vec(),
-            occlusion_backward: data[3][..n].to_vec(),
-        };
-        drop(data);
-        let motion = Arc::new(morph_core::ops::interpolate::analyse_pair(a, b, flow)?);
-        let mut frame = ctx.frame("interpolate pair flow upload")?;
-        let flow = GpuPairFlow::upload(&mut frame, &motion.flow)?;
-        frame.finish()?;
+        let (motion, gpu_a, gpu_b, flow) = analyse_on_device(ctx, a, b, params)?;
         Ok(GpuPair {
             a: Arc::clone(a),
             b: Arc::clone(b),
-            motion,
+            motion: Arc::new(motion),
             pool: Arc::downgrade(ctx.pool()),
             gpu_a,
             gpu_b,
@@ -901,6 +868,80 @@ pub fn fill_occluded(
         FlowField::from_vectors(w, h, vectors).expect("one vector per pixel"),
         occ,
     ))
+}
+
+/// A pair's motion on the GPU: the twin of
+/// [`morph_core::ops::flow::estimate_flow`] followed by
+/// [`morph_core::ops::interpolate::analyse_pair`] (flow and pass 0 on the
+/// device, one read-back, the scene-cut score on the CPU), within the
+/// tolerance of the flow and pass-0 parity tests.
+///
+/// # Errors
+/// [`crate::GpuError::Core`] for invalid flow parameters or frames of
+/// different sizes; device errors otherwise.
+pub fn analyse_pair(
+    ctx: &GpuContext,
+    a: &Image,
+    b: &Image,
+    params: &FlowParams,
+) -> Result<PairMotion> {
+    Ok(analyse_on_device(ctx, a, b, params)?.0)
+}
+
+/// [`analyse_pair`], also returning the frames and the prepared flow as
+/// they are on the device.
+fn analyse_on_device(
+    ctx: &GpuContext,
+    a: &Image,
+    b: &Image,
+    params: &FlowParams,
+) -> Result<(PairMotion, GpuImage, GpuImage, GpuPairFlow)> {
+    params.validate()?;
+    a.check_same_size(b, "Back input")?;
+    let (w, h) = (a.width(), a.height());
+    let mut frame = ctx.frame("interpolate pair analysis")?;
+    let gpu_a = frame.upload(a)?;
+    let gpu_b = frame.upload(b)?;
+    let estimated = flow_on_device(&mut frame, &gpu_a, &gpu_b, params, FlowDirections::Both)?;
+    let (Some(pair_forward), Some(pair_backward)) =
+        (&estimated.pair_forward, &estimated.pair_backward)
+    else {
+        unreachable!("both directions were asked for")
+    };
+    let estimated =
+        GpuPairFlow::from_buffers(w, h, Arc::clone(pair_forward), Arc::clone(pair_backward))?;
+    let flow = if w == 0 || h == 0 {
+        estimated
+    } else {
+        fill_occluded_pair_on_device(&mut frame, &gpu_a, &gpu_b, &estimated)?
+    };
+    let data = frame.read_buffers(&[flow.forward(), flow.backward()])?;
+    let n = w as usize * h as usize;
+    // (u, v, occlusion, 0) per pixel.
+    let side = |samples: &[f32]| {
+        let px = &samples[..4 * n];
+        let vectors = px.chunks_exact(4).map(|p| [p[0], p[1]]).collect();
+        let occlusion = px.chunks_exact(4).map(|p| p[2]).collect();
+        (
+            FlowField::from_vectors(w, h, vectors).expect("one vector per pixel"),
+            occlusion,
+        )
+    };
+    let ((forward, occlusion_forward), (backward, occlusion_backward)) =
+        (side(&data[0]), side(&data[1]));
+    drop(data);
+    let prepared = FlowResult {
+        forward,
+        backward,
+        occlusion_forward,
+        occlusion_backward,
+    };
+    let cut = morph_core::ops::interpolate::cut_score(a, b, &prepared)?;
+    let motion = PairMotion {
+        flow: prepared,
+        cut,
+    };
+    Ok((motion, gpu_a, gpu_b, flow))
 }
 
 /// Pass 1 alone, the GPU twin of [`morph_core::ops::interpolate::splat`]:

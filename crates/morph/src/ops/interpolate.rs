@@ -86,20 +86,30 @@ impl PreparedPair {
 
 impl Engine {
     /// The motion of a pair, computed once and reused for every in-between
-    /// of the pair: flow both ways with occlusion ([`Engine::flow`]) and the
-    /// scene-cut score.
+    /// of the pair: flow both ways with occlusion ([`Engine::flow`]), pass 0
+    /// (occluded pixels' vectors replaced by their background's) and the
+    /// scene-cut score (`morph_core::ops::interpolate::analyse_pair`). On
+    /// the GPU the flow and pass 0 run on the device and only the score on
+    /// the CPU (`morph_gpu::ops::interpolate::analyse_pair`); on the `Auto`
+    /// platform a device failure re-runs it on the CPU.
     ///
     /// # Errors
     /// [`EngineError::Core`] for invalid parameters or frames of different
-    /// sizes.
+    /// sizes; [`EngineError::Gpu`] for a GPU failure on the `GPU` platform.
     pub fn pair_motion(
         &self,
         a: &Image,
         b: &Image,
         params: &FlowParams,
     ) -> Result<PairMotion, EngineError> {
-        let flow = self.flow(a, b, params)?;
-        Ok(morph_core::ops::interpolate::analyse_pair(a, b, flow)?)
+        self.run(
+            "pair motion",
+            || {
+                let flow = morph_core::ops::flow::estimate_flow(a, b, params)?;
+                morph_core::ops::interpolate::analyse_pair(a, b, flow)
+            },
+            |ctx| morph_gpu::ops::interpolate::analyse_pair(ctx, a, b, params),
+        )
     }
 
     /// The frame at time `t` (0 = `a`, 1 = `b`) from the pair's motion: all
@@ -161,11 +171,12 @@ impl Engine {
     /// [`Engine::pair_motion`] and [`Engine::prepare_pair`] in one: the
     /// pair's motion estimated with `params` and the pair prepared for its
     /// in-betweens. On the GPU, A and B are uploaded once for both the flow
-    /// and the warps (`morph_gpu::ops::interpolate::GpuPair::analyse`; the
-    /// flow is read back for the CPU's pass 0 and scene-cut score, then
-    /// the prepared flow is uploaded), so a pair costs one upload of its
-    /// frames instead of two. The motion is the one [`Engine::pair_motion`]
-    /// gives on the same backend. On the `Auto` platform a device failure
+    /// and the warps (`morph_gpu::ops::interpolate::GpuPair::analyse`: flow
+    /// and pass 0 on the device, the prepared flow read back once for the
+    /// scene-cut score and the host copy, nothing uploaded again), so a
+    /// pair costs one upload of its frames instead of two. The motion is
+    /// the one [`Engine::pair_motion`] gives on the same backend, within
+    /// the GPU's pass-0 parity tolerance. On the `Auto` platform a device failure
     /// analyses the pair on the CPU.
     ///
     /// # Errors

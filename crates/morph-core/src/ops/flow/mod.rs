@@ -73,10 +73,10 @@
 //!    quarter analysis pixel, 1 from one pixel); per input pixel, the
 //!    bilinear vector, moved by `β` toward a joint bilateral average over
 //!    4×4 analysis pixels (guide `G` against `g`); vectors × `f`. Skipped at
-//!    full quality.
-//! 8b. **Polish** (`polish.rs`, per pixel, `polish_iterations` times,
-//!    default 1): a Lucas–Kanade step on 5×5 windows of the full-resolution
-//!    lumas (pass 1's `G` of both frames), each step clamped to ½ px.
+//!    full quality. Then **8b, polish** (`polish.rs`, per pixel,
+//!    `polish_iterations` times, default 1): a Lucas–Kanade step on 5×5
+//!    windows of the frames' full-resolution lumas (pass 1's `G`, locally
+//!    normalised), each step clamped to ½ px.
 //! 9. **Occlusion** (`consistency.rs`, per pixel, both frames, only in
 //!    [`estimate_flow`]): soft forward–backward check; leaving the frame
 //!    counts as occluded.

@@ -196,9 +196,9 @@ impl CubicLanes {
             wx: [[0.0; 4]; LANES],
             wy: [[0.0; 4]; LANES],
         };
-        for l in 0..LANES {
-            let x = pos[l][0].clamp(-2.0, w as f32 + 1.0);
-            let y = pos[l][1].clamp(-2.0, h as f32 + 1.0);
+        for (l, p) in pos.iter().enumerate() {
+            let x = p[0].clamp(-2.0, w as f32 + 1.0);
+            let y = p[1].clamp(-2.0, h as f32 + 1.0);
             // Clamped, so within floor_small's range.
             let ((x0, ix), (y0, iy)) = (floor_small(x), floor_small(y));
             c.wx[l] = catmull_rom(x - x0);

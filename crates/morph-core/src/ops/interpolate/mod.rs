@@ -163,13 +163,12 @@ pub struct Interpolated {
 
 /// Prepares a pair's motion for interpolation: the vectors of occluded
 /// pixels replaced by their background's ([`fill_occluded`], pass 0), and
-/// the scene-cut score.
+/// the scene-cut score ([`cut_score`]).
 ///
 /// # Errors
 /// If the frames and the flow differ in size.
 pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMotion> {
     check_sizes(a, b, &flow)?;
-    let (w, h) = (a.width() as usize, a.height() as usize);
     let (la, lb) = rayon::join(|| range_compressed_luma(a), || range_compressed_luma(b));
     let ((forward, occ_f), (backward, occ_b)) = rayon::join(
         || fill_occluded(&flow.forward, &flow.occlusion_forward, &la, &lb),
@@ -177,6 +176,31 @@ pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMo
     );
     (flow.forward, flow.backward) = (forward, backward);
     (flow.occlusion_forward, flow.occlusion_backward) = (occ_f, occ_b);
+    let cut = score(&la, &lb, &flow, (a.width() as usize, a.height() as usize));
+    Ok(PairMotion { flow, cut })
+}
+
+/// The scene-cut score of a pair whose flow has been through pass 0 (what
+/// [`analyse_pair`] computes after [`fill_occluded`]; a backend that runs
+/// pass 0 elsewhere, as the GPU does, scores its result with this).
+///
+/// # Errors
+/// If the frames and the flow differ in size.
+pub fn cut_score(a: &Image, b: &Image, flow: &FlowResult) -> Result<CutScore> {
+    check_sizes(a, b, flow)?;
+    let (la, lb) = rayon::join(|| range_compressed_luma(a), || range_compressed_luma(b));
+    Ok(score(
+        &la,
+        &lb,
+        flow,
+        (a.width() as usize, a.height() as usize),
+    ))
+}
+
+/// The correlation of A's luma with B's warped back along the forward flow
+/// over the pixels visible in both, and the fraction of A occluded, both
+/// over every other row and column.
+fn score(la: &[f32], lb: &[f32], flow: &FlowResult, (w, h): (usize, usize)) -> CutScore {
     // Sums per row (f64), then in row order: the same on any thread count.
     // Every other row and column: a global score needs no more.
     let rows: Vec<[f64; 7]> = (0..h)
@@ -192,7 +216,7 @@ pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMo
                     continue;
                 }
                 let f = flow.forward.vectors()[k];
-                let vb = sample_plane(&lb, w, h, x as f32 + f[0], y as f32 + f[1]) as f64;
+                let vb = sample_plane(lb, w, h, x as f32 + f[0], y as f32 + f[1]) as f64;
                 let va = la[k] as f64;
                 s[0] += 1.0;
                 s[1] += va;
@@ -225,13 +249,10 @@ pub fn analyse_pair(a: &Image, b: &Image, mut flow: FlowResult) -> Result<PairMo
             (cov / (va * vb).sqrt().max(1e-10)).clamp(-1.0, 1.0)
         }
     };
-    Ok(PairMotion {
-        flow,
-        cut: CutScore {
-            correlation: correlation as f32,
-            occluded: (s[6] / (w.div_ceil(2) * h.div_ceil(2)) as f64) as f32,
-        },
-    })
+    CutScore {
+        correlation: correlation as f32,
+        occluded: (s[6] / (w.div_ceil(2) * h.div_ceil(2)) as f64) as f32,
+    }
 }
 
 /// The frame at time `t` between `a` (0) and `b` (1), from their motion.
