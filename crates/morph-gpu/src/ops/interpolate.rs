@@ -789,23 +789,7 @@ pub fn fill_occluded_pair_on_device(
     b: &GpuImage,
     flow: &GpuPairFlow,
 ) -> Result<GpuPairFlow> {
-    let size = |w, h| morph_core::error::Size {
-        width: w,
-        height: h,
-    };
-    for (what, (w, h)) in [
-        ("Back input", (b.width(), b.height())),
-        ("motion vectors", (flow.width, flow.height)),
-    ] {
-        if (w, h) != (a.width(), a.height()) {
-            return Err(morph_core::Error::SizeMismatch {
-                what: what.to_owned(),
-                actual: size(w, h),
-                expected: size(a.width(), a.height()),
-            }
-            .into());
-        }
-    }
+    check_device_sizes(a, b, flow)?;
     let (w, h) = (flow.width, flow.height);
     let la = luma_on_device(frame, a)?;
     let lb = luma_on_device(frame, b)?;
@@ -944,6 +928,28 @@ fn analyse_on_device(
     Ok((motion, gpu_a, gpu_b, flow))
 }
 
+/// B and the flow on the device must have A's size (the CPU's error).
+fn check_device_sizes(a: &GpuImage, b: &GpuImage, flow: &GpuPairFlow) -> Result<()> {
+    let size = |w, h| morph_core::error::Size {
+        width: w,
+        height: h,
+    };
+    for (what, (w, h)) in [
+        ("Back input", (b.width(), b.height())),
+        ("motion vectors", (flow.width, flow.height)),
+    ] {
+        if (w, h) != (a.width(), a.height()) {
+            return Err(morph_core::Error::SizeMismatch {
+                what: what.to_owned(),
+                actual: size(w, h),
+                expected: size(a.width(), a.height()),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Pass 1 alone, the GPU twin of [`morph_core::ops::interpolate::splat`]:
 /// the winning source's motion at each pixel, whether any source reached
 /// it and whether the winner was a pixel of B.
@@ -997,23 +1003,7 @@ pub fn warp_on_device(
     t: f32,
 ) -> Result<GpuWarped> {
     check_time(t)?;
-    let size = |w, h| morph_core::error::Size {
-        width: w,
-        height: h,
-    };
-    for (what, (w, h)) in [
-        ("Back input", (b.width(), b.height())),
-        ("motion vectors", (flow.width, flow.height)),
-    ] {
-        if (w, h) != (a.width(), a.height()) {
-            return Err(morph_core::Error::SizeMismatch {
-                what: what.to_owned(),
-                actual: size(w, h),
-                expected: size(a.width(), a.height()),
-            }
-            .into());
-        }
-    }
+    check_device_sizes(a, b, flow)?;
     let motion = splat_on_device(frame, flow, t)?;
     fill_on_device(frame, &motion, t)?;
     let image = compose_on_device(frame, a, b, flow, &motion, t)?;

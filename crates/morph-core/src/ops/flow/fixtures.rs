@@ -87,16 +87,7 @@ impl Photo {
         let (x, y) = (x - 0.5, y - 0.5);
         let (x0, y0) = (x.floor(), y.floor());
         let (tx, ty) = (x - x0, y - y0);
-        let weights = |t: f32| {
-            let t2 = t * t;
-            let t3 = t2 * t;
-            [
-                0.5 * (-t3 + 2.0 * t2 - t),
-                0.5 * (3.0 * t3 - 5.0 * t2 + 2.0),
-                0.5 * (-3.0 * t3 + 4.0 * t2 + t),
-                0.5 * (t3 - t2),
-            ]
-        };
+        let weights = super::polish::catmull_rom;
         let (wx, wy) = (weights(tx), weights(ty));
         let mut out = [0.0f32; 3];
         for (j, wyj) in wy.iter().enumerate() {

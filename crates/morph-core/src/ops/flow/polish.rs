@@ -166,7 +166,7 @@ fn terms_row(a: &Plane, b: &Plane, flow: &[[f32; 2]], y: usize, e: &mut [f32], o
 
 /// Catmull-Rom weights of the taps at `−1, 0, 1, 2` for a fraction `f`.
 #[inline(always)]
-fn catmull_rom(f: f32) -> [f32; 4] {
+pub(crate) fn catmull_rom(f: f32) -> [f32; 4] {
     let f2 = f * f;
     let f3 = f2 * f;
     [
