@@ -121,8 +121,11 @@ fn sobel(x: u32, y: u32) -> vec2<f32> {
     return vec2<f32>(gx, gy);
 }
 
-// (I - mean) / sqrt(var + eps^2) over the 5×5 box (row sums first, in tap
-// order), and the edge weight 1 / (1 + |grad I|^2 / sigma_e^2).
+// (I - mean) / sqrt(var + eps^2) over the 5×5 box: the mean from row sums
+// (in tap order), the variance summed directly (E[(I - mean)^2], not
+// E[I^2] - mean^2, whose cancellation the driver's fused multiply-adds
+// would round differently from the CPU), and the edge weight
+// 1 / (1 + |grad I|^2 / sigma_e^2).
 @compute @workgroup_size(16, 16)
 fn normalize(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = params.width;
@@ -130,24 +133,30 @@ fn normalize(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= w || id.y >= h {
         return;
     }
+    var rows: array<u32, 5>;
+    var cols: array<u32, 5>;
+    for (var k = 0; k < 5; k++) {
+        rows[k] = clamp_index(i32(id.y) + k - 2, h) * w;
+        cols[k] = clamp_index(i32(id.x) + k - 2, w);
+    }
     var a = 0.0;
-    var b = 0.0;
-    for (var dy = -2; dy <= 2; dy++) {
-        let r = clamp_index(i32(id.y) + dy, h) * w;
-        var q1 = 0.0;
-        var q2 = 0.0;
-        for (var dx = -2; dx <= 2; dx++) {
-            let p = src[r + clamp_index(i32(id.x) + dx, w)];
-            q1 += p;
-            q2 += p * p;
+    for (var dy = 0; dy < 5; dy++) {
+        var q = 0.0;
+        for (var dx = 0; dx < 5; dx++) {
+            q += src[rows[dy] + cols[dx]];
         }
-        a += q1;
-        b += q2;
+        a += q;
+    }
+    let mean = a * params.inv_taps;
+    var v = 0.0;
+    for (var dy = 0; dy < 5; dy++) {
+        for (var dx = 0; dx < 5; dx++) {
+            let d = src[rows[dy] + cols[dx]] - mean;
+            v += d * d;
+        }
     }
     let i = id.y * w + id.x;
-    let mean = a * params.inv_taps;
-    let variance = max(b * params.inv_taps - mean * mean, 0.0);
-    out[i] = (src[i] - mean) / sqrt(variance + params.norm_eps2);
+    out[i] = (src[i] - mean) / sqrt(v * params.inv_taps + params.norm_eps2);
     let g = sobel(id.x, id.y);
     edge_out[i] = 1.0 / (1.0 + (g.x * g.x + g.y * g.y) * params.edge_inv);
 }

@@ -575,6 +575,10 @@ const OCC_SAME_VECTOR2: f32 = 0.0625;
 // Match error up to which a replaced vector makes the pixel visible
 // (`MATCHED`).
 const OCC_MATCHED: f32 = 0.03;
+// Cost difference under which two candidates tie (`TIE`): the one whose
+// look term is lower wins, then the first; a rounding difference must not
+// pick another vector.
+const OCC_TIE: f32 = 1e-5;
 
 @compute @workgroup_size(256)
 fn occluded_radius(
@@ -672,11 +676,12 @@ fn fill_occluded(
         return;
     }
     // `background_vector`: along E, N, W, S the first visible pixel is a
-    // candidate; the lowest look + match cost wins, the first on a tie.
+    // candidate; the lowest look + match cost wins (a tie: see OCC_TIE).
     let r = occ_radius();
     let here = occ_luma[k];
     var found = false;
     var best_cost = 0.0;
+    var best_look = 0.0;
     var best = vec2<f32>(0.0, 0.0);
     // Match errors already computed, by vector (at most one per direction).
     var seen_v: array<vec2<f32>, 4>;
@@ -714,9 +719,11 @@ fn fill_occluded(
                     seen_len += 1u;
                 }
                 let cost = look + m;
-                if !found || cost < best_cost {
+                if !found || cost < best_cost - OCC_TIE
+                    || (cost <= best_cost + OCC_TIE && look < best_look - OCC_TIE) {
                     found = true;
                     best_cost = cost;
+                    best_look = look;
                     best = c;
                 }
                 break;

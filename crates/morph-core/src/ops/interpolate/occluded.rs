@@ -18,9 +18,10 @@
 //! band belongs to (the covering and the covered surface approach each
 //! other either way), but the band is visible in its own frame and shares
 //! its surface's look, while the occluder's silhouette is an edge: the
-//! candidate with the lowest cost wins (the first in direction order on a
-//! tie). The cost adds two luma differences (range-compressed luma `L`,
-//! coordinates clamped to the frame): how unlike the candidate `p` looks
+//! candidate with the lowest cost wins (on a tie — costs within [`TIE`] —
+//! the one whose look is closer, then the first in direction order). The
+//! cost adds two luma differences (range-compressed luma `L`, coordinates
+//! clamped to the frame): how unlike the candidate `p` looks
 //! (`|mean of L over the 3×3 block at n − L(p)|`), and how badly the
 //! candidate's vector carries `p` to the other frame (mean of `|L(q) −
 //! L'(q + c)|` over the 3×3 block `q` around `p`, `L'` the other frame's
@@ -48,6 +49,12 @@ const SAME_VECTOR2: f32 = 0.0625;
 /// other frame makes the pixel visible (its occlusion rises linearly to 1
 /// at twice this).
 const MATCHED: f32 = 0.03;
+/// Cost difference under which two candidates tie (the one that looks more
+/// like the pixel wins, then the first): exact ties are common on flat or
+/// synthetic regions, and a GPU's division or fused multiply-add may round
+/// a tied cost one ulp either way, which must not pick another vector than
+/// the CPU does.
+pub(crate) const TIE: f32 = 1e-5;
 
 const DIRECTIONS: [(isize, isize); 4] = [(1, 0), (0, -1), (-1, 0), (0, 1)];
 
@@ -113,7 +120,8 @@ fn background_vector(
     r: usize,
 ) -> Option<[f32; 2]> {
     let here = luma[y * w + x];
-    let mut best: Option<(f32, [f32; 2])> = None;
+    // (cost, look term, vector) of the best candidate so far.
+    let mut best: Option<(f32, f32, [f32; 2])> = None;
     // Match errors already computed, by vector: candidates of one surface
     // share (nearly) one vector, so most pixels evaluate two or three.
     let mut seen: [([f32; 2], f32); 4] = [([0.0; 2], 0.0); 4];
@@ -141,14 +149,16 @@ fn background_vector(
                     }
                 };
                 let d = look + m;
-                if best.is_none_or(|(b, _)| d < b) {
-                    best = Some((d, v[n]));
+                if best.is_none_or(|(b, b_look, _)| {
+                    d < b - TIE || (d <= b + TIE && look < b_look - TIE)
+                }) {
+                    best = Some((d, look, v[n]));
                 }
                 break;
             }
         }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
 }
 
 /// Mean absolute luma difference between the 3×3 block around `(x, y)` in
