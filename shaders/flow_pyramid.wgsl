@@ -133,27 +133,27 @@ fn normalize(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= w || id.y >= h {
         return;
     }
-    var rows: array<u32, 5>;
-    var cols: array<u32, 5>;
-    for (var k = 0; k < 5; k++) {
-        rows[k] = clamp_index(i32(id.y) + k - 2, h) * w;
-        cols[k] = clamp_index(i32(id.x) + k - 2, w);
+    // The box's 25 samples, read once (registers).
+    var p: array<f32, 25>;
+    for (var dy = 0; dy < 5; dy++) {
+        let r = clamp_index(i32(id.y) + dy - 2, h) * w;
+        for (var dx = 0; dx < 5; dx++) {
+            p[dy * 5 + dx] = src[r + clamp_index(i32(id.x) + dx - 2, w)];
+        }
     }
     var a = 0.0;
     for (var dy = 0; dy < 5; dy++) {
         var q = 0.0;
         for (var dx = 0; dx < 5; dx++) {
-            q += src[rows[dy] + cols[dx]];
+            q += p[dy * 5 + dx];
         }
         a += q;
     }
     let mean = a * params.inv_taps;
     var v = 0.0;
-    for (var dy = 0; dy < 5; dy++) {
-        for (var dx = 0; dx < 5; dx++) {
-            let d = src[rows[dy] + cols[dx]] - mean;
-            v += d * d;
-        }
+    for (var k = 0; k < 25; k++) {
+        let d = p[k] - mean;
+        v += d * d;
     }
     let i = id.y * w + id.x;
     out[i] = (src[i] - mean) / sqrt(v * params.inv_taps + params.norm_eps2);
