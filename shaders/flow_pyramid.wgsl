@@ -150,10 +150,15 @@ fn normalize(@builtin(global_invocation_id) id: vec3<u32>) {
         a += q;
     }
     let mean = a * params.inv_taps;
+    // Each row's squares first, then the rows (the CPU's order).
     var v = 0.0;
-    for (var k = 0; k < 25; k++) {
-        let d = p[k] - mean;
-        v += d * d;
+    for (var dy = 0; dy < 5; dy++) {
+        var q = 0.0;
+        for (var dx = 0; dx < 5; dx++) {
+            let d = p[dy * 5 + dx] - mean;
+            q += d * d;
+        }
+        v += q;
     }
     let i = id.y * w + id.x;
     out[i] = (src[i] - mean) / sqrt(v * params.inv_taps + params.norm_eps2);

@@ -127,6 +127,36 @@ fn too_large_planes_are_a_limits_error() {
     clamp(&ctx, &small, &ClampParams::default()).unwrap();
 }
 
+/// Uploads from `STAGED_UPLOAD_BYTES` on go through a pooled staging
+/// buffer filled in parallel; read-backs are collected in parallel: both
+/// round-trip every bit, for several images in one frame and across frames
+/// (the staging buffers are reused, so they are mapped again).
+#[test]
+fn large_uploads_and_read_backs_round_trip_every_bit() {
+    let Some(ctx) = shared() else { return };
+    let (w, h) = (700, 400);
+    assert!(w as u64 * h as u64 * 4 >= morph_gpu::frame::STAGED_UPLOAD_BYTES);
+    for round in 0..3 {
+        let a = special_image(w, h, 10 + round);
+        let b = special_image(w, h, 20 + round);
+        assert!(!a.extra.is_empty(), "planes are staged too");
+        let mut frame = ctx.frame("round trip").unwrap();
+        let ga = frame.upload(&a).unwrap();
+        let gb = frame.upload(&b).unwrap();
+        let out = frame.read_all(&[&ga, &gb]).unwrap();
+        for (got, want) in out.iter().zip([&a, &b]) {
+            let bits = |i: &Image| -> Vec<u32> {
+                i.as_flat()
+                    .iter()
+                    .chain(i.extra.iter().flat_map(|c| &c.data))
+                    .map(|v| v.to_bits())
+                    .collect()
+            };
+            assert_eq!(bits(got), bits(want), "round {round}");
+        }
+    }
+}
+
 #[test]
 fn buffers_are_pooled() {
     let Some(ctx) = fresh() else { return };

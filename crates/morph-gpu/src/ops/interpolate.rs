@@ -320,16 +320,7 @@ impl GpuPairFlow {
                 .zip(occlusion)
                 .map(|(v, &o)| [v[0], v[1], o, 0.0])
                 .collect();
-            let buffer = frame.buffer(
-                data.len() as u64 * FLOW_BYTES,
-                IMAGE_USAGE,
-                &format!("{w}x{h} {what}"),
-            )?;
-            frame
-                .context()
-                .queue()
-                .write_buffer(buffer.buffer(), 0, bytemuck::cast_slice(&data));
-            Ok::<_, crate::GpuError>(buffer)
+            frame.upload_bytes(bytemuck::cast_slice(&data), &format!("{w}x{h} {what}"))
         };
         let forward = side(&flow.forward, &flow.occlusion_forward, "forward flow")?;
         let backward = side(&flow.backward, &flow.occlusion_backward, "backward flow")?;
@@ -835,14 +826,9 @@ pub fn fill_occluded(
         .zip(occlusion)
         .map(|(v, &o)| [v[0], v[1], o, 0.0])
         .collect();
-    let mut put = |data: &[u8], what: &str| {
-        let buffer = frame.buffer(data.len() as u64, IMAGE_USAGE, what)?;
-        ctx.queue().write_buffer(buffer.buffer(), 0, data);
-        Ok::<_, crate::GpuError>(buffer)
-    };
-    let side = put(bytemuck::cast_slice(&side), "pass 0 side")?;
-    let luma = put(bytemuck::cast_slice(luma), "pass 0 luma")?;
-    let other = put(bytemuck::cast_slice(other), "pass 0 other luma")?;
+    let side = frame.upload_bytes(bytemuck::cast_slice(&side), "pass 0 side")?;
+    let luma = frame.upload_bytes(bytemuck::cast_slice(luma), "pass 0 luma")?;
+    let other = frame.upload_bytes(bytemuck::cast_slice(other), "pass 0 other luma")?;
     let out = fill_occluded_on_device(&mut frame, &side, &luma, &other, w, h)?;
     let data = frame.read_buffers(&[&out])?;
     let samples = &data[0][..4 * n];

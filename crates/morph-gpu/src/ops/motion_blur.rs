@@ -226,15 +226,6 @@ pub struct GpuMotionVectors {
     pub occlusion_flags: u32,
 }
 
-fn upload_bytes(frame: &mut Frame<'_>, bytes: &[u8], what: &str) -> Result<Arc<GpuBuffer>> {
-    let buffer = frame.buffer(bytes.len().max(16) as u64, IMAGE_USAGE, what)?;
-    frame
-        .context()
-        .queue()
-        .write_buffer(buffer.buffer(), 0, bytes);
-    Ok(buffer)
-}
-
 /// Validates `inputs` and `params` like the CPU and uploads the vector
 /// fields and occlusion maps (not the images).
 ///
@@ -251,11 +242,11 @@ pub fn upload_vectors(
     let setup = MotionBlurSetup::new(inputs.forward, inputs.backward, params)?;
     let size = setup.width as usize * setup.height as usize;
     let field = |f: &FlowField| bytemuck::cast_slice::<[f32; 2], u8>(f.vectors()).to_vec();
-    let forward = upload_bytes(frame, &field(inputs.forward), "forward vectors")?;
-    let backward = upload_bytes(frame, &field(inputs.backward), "backward vectors")?;
+    let forward = frame.upload_bytes(&field(inputs.forward), "forward vectors")?;
+    let backward = frame.upload_bytes(&field(inputs.backward), "backward vectors")?;
     let mut flags = 0;
     let occlusion = if inputs.forward_occlusion.is_none() && inputs.backward_occlusion.is_none() {
-        upload_bytes(frame, &[0u8; 16], "no occlusion")?
+        frame.upload_bytes(&[0u8; 16], "no occlusion")?
     } else {
         let mut both = vec![[0.0f32; 2]; size];
         if let Some(o) = inputs.forward_occlusion {
@@ -266,7 +257,7 @@ pub fn upload_vectors(
             flags |= FLAG_BACKWARD_OCCLUSION;
             both.iter_mut().zip(o).for_each(|(b, v)| b[1] = *v);
         }
-        upload_bytes(frame, bytemuck::cast_slice(&both), "occlusion maps")?
+        frame.upload_bytes(bytemuck::cast_slice(&both), "occlusion maps")?
     };
     Ok(GpuMotionVectors {
         setup,

@@ -107,8 +107,8 @@ pub(crate) fn halve(src: &Plane) -> Plane {
 /// Local contrast normalisation: `(I − μ) / sqrt(σ² + ε²)` with the mean `μ`
 /// and variance `σ² = E[(I − μ)²]` over the `(2r+1)²` box around each pixel
 /// (clamp-to-edge): `μ` from box sums taken along rows first (in tap order
-/// `−r..=r`), then columns; `σ²` summed directly over the box, row by row in
-/// tap order.
+/// `−r..=r`), then columns; `σ²` summed directly over the box, each row's
+/// squares in tap order, then the rows.
 ///
 /// A change of brightness `a·I + b` that is smooth over the box leaves the
 /// result unchanged wherever `σ ≫ ε`, which is what makes the flow robust to
@@ -160,12 +160,7 @@ pub(crate) fn normalize(src: &Plane, radius: usize, epsilon: f32) -> Plane {
             for k in 0..taps {
                 let yy = y as isize + k as isize - radius as isize;
                 padded_row(src.row_clamped(yy), radius, radius, pad);
-                for dx in 0..taps {
-                    for ((v, m), p) in var.iter_mut().zip(mean.iter()).zip(&pad[dx..dx + w]) {
-                        let d = p - m;
-                        *v += d * d;
-                    }
-                }
+                add_row_squares(var, mean, pad, taps);
             }
             for (((o, &p), m), v) in row
                 .iter_mut()
@@ -178,6 +173,42 @@ pub(crate) fn normalize(src: &Plane, radius: usize, epsilon: f32) -> Plane {
         },
     );
     out
+}
+
+/// `var[x] += Σ_dx (pad[x + dx] − mean[x])²` over `dx = 0..taps`, the row's
+/// terms summed first (in tap order) and then added, as the GPU's
+/// `normalize` does; eight pixels at a time so the row sum stays in
+/// registers.
+#[inline(always)]
+fn add_row_squares(var: &mut [f32], mean: &[f32], pad: &[f32], taps: usize) {
+    const LANES: usize = 8;
+    let w = var.len();
+    let body = w - w % LANES;
+    for ((v, m), x0) in var[..body]
+        .chunks_exact_mut(LANES)
+        .zip(mean[..body].chunks_exact(LANES))
+        .zip((0..body).step_by(LANES))
+    {
+        let mut q = [0.0f32; LANES];
+        for dx in 0..taps {
+            let p = &pad[x0 + dx..x0 + dx + LANES];
+            for l in 0..LANES {
+                let d = p[l] - m[l];
+                q[l] += d * d;
+            }
+        }
+        for l in 0..LANES {
+            v[l] += q[l];
+        }
+    }
+    for x in body..w {
+        let mut q = 0.0f32;
+        for p in &pad[x..x + taps] {
+            let d = p - mean[x];
+            q += d * d;
+        }
+        var[x] += q;
+    }
 }
 
 /// Sobel derivatives divided by 8 (so a ramp of slope 1 gives 1), clamp-to-
