@@ -57,11 +57,22 @@
 //! On that loaded VM the two CPU figures are within each other's noise (the
 //! flow at 1/4 is the smaller part); they say little about an idle machine.
 //! lavapipe's timestamps for one 720p warp: compose_rgba 407 ms, the two
-//! splat passes 212, resolve 32, 11 push + 11 pull 51, clear 10. No
-//! hardware GPU was at hand: the H100 figures (the goal: ≥ 500
-//! in-betweens/s at 1080p, ≥ 150 at 4K, data on the device; read
-//! `gpu-kernel`/`gpu-timestamp` for it, `gpu-resident` for a retime's real
-//! cost with the read-back) are still to be measured.
+//! splat passes 212, resolve 32, 11 push + 11 pull 51, clear 10.
+//!
+//! H100 80GB HBM3 (Vulkan, driver 580.159.04), 2026-11-23, criterion's
+//! median (the goal: ≥ 500 in-betweens/s at 1080p, ≥ 150 at 4K, data on the
+//! device):
+//!
+//! | id | 1280x720 | 1920x1080 | 3840x2160 |
+//! |---|---|---|---|
+//! | gpu-timestamp | 0.331 ms | **0.492 ms** (2030/s) | **1.481 ms** (675/s) |
+//! | gpu-resident (pair on the device, image read back) | 2.08 ms | 2.68 ms (373/s) | 83.9 ms |
+//! | gpu (upload, flow both ways, one in-between, read-back) | 22.6 ms | 53.2 ms | 437 ms |
+//!
+//! Before the staged uploads and parallel read-backs of that day,
+//! gpu-resident was 4.6 / 14.6 / 135 ms. The device-time goal is met; with
+//! the read-back, 1080p is at 373/s and 4K's read-back (83.9 ms, while
+//! `gpu_transfer` copies a 4K frame out in 7.7 ms) is not yet explained.
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;

@@ -13,7 +13,6 @@
 //! exact on both.
 
 use bytemuck::{Pod, Zeroable};
-use morph_core::Image;
 use morph_core::ops::stmap::{
     CATMULL_ROM, Geometry, MITCHELL, StMapFraming, StMapInputs, StMapOutput, ewa_edge_norm,
 };
@@ -252,14 +251,11 @@ pub fn stmap(
     let mut frame = ctx.frame("stmap")?;
     let front = frame.upload(inputs.front)?;
     // Only the map's RGBA is read; its extra channels stay on the host.
-    let mut map_only = Image::from_pixels(
-        inputs.stmap.width(),
-        inputs.stmap.height(),
-        inputs.stmap.pixels().to_vec(),
-    );
-    map_only.data_window = inputs.stmap.data_window;
-    map_only.display_window = inputs.stmap.display_window;
-    let map = frame.upload(&map_only)?;
+    let map = frame.alloc_image(ImageHeader {
+        extra: Vec::new(),
+        ..ImageHeader::of(inputs.stmap)
+    })?;
+    frame.write(map.rgba(), bytemuck::cast_slice(inputs.stmap.as_flat()))?;
     let matte = inputs.matte.map(|m| frame.upload(m)).transpose()?;
     let (result, out_matte) =
         stmap_on_device(&mut frame, &front, &map, matte.as_ref(), &framing, params)?;
