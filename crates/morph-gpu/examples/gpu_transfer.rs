@@ -28,6 +28,11 @@ fn report(what: &str, bytes: usize, times: Vec<Duration>) {
     );
 }
 
+/// `what`, with the number of threads rayon runs.
+fn all_threads(what: &str) -> String {
+    format!("{what} ({} threads)", rayon::current_num_threads())
+}
+
 fn wait(ctx: &GpuContext, index: wgpu::SubmissionIndex) {
     ctx.device()
         .poll(wgpu::PollType::Wait {
@@ -129,14 +134,7 @@ fn main() {
         }
         report("upload, kept staging: map", n, map_w);
         report("upload, kept staging: copy in (1 thread)", n, fill1);
-        report(
-            &format!(
-                "upload, kept staging: copy in ({} threads)",
-                rayon::current_num_threads()
-            ),
-            n,
-            fill,
-        );
+        report(&all_threads("upload, kept staging: copy in"), n, fill);
         report("upload, kept staging: GPU copy + wait", n, copy_up);
 
         let (mut copy_map, mut fresh, mut faulted, mut parallel, mut unmap) =
@@ -188,21 +186,11 @@ fn main() {
         report("read-back: mapped -> fresh Vec (1 thread)", n, fresh);
         report("read-back: mapped -> written Vec (1 thread)", n, faulted);
         report(
-            &format!(
-                "read-back: mapped -> written Vec ({} threads)",
-                rayon::current_num_threads()
-            ),
+            &all_threads("read-back: mapped -> written Vec"),
             n,
             parallel,
         );
-        report(
-            &format!(
-                "read-back: mapped -> fresh Vec ({} threads)",
-                rayon::current_num_threads()
-            ),
-            n,
-            fresh_par,
-        );
+        report(&all_threads("read-back: mapped -> fresh Vec"), n, fresh_par);
         report("read-back: unmap", n, unmap);
         let t = Instant::now();
         std::hint::black_box(vec![0u8; n]);
