@@ -288,7 +288,7 @@ impl<'ctx> Frame<'ctx> {
         }
         // Disjoint views, one per chunk, written in parallel.
         let buffer = staging.buffer();
-        bytes
+        let filled = bytes
             .par_chunks(UPLOAD_CHUNK)
             .enumerate()
             .try_for_each(|(k, chunk)| {
@@ -299,12 +299,17 @@ impl<'ctx> Frame<'ctx> {
                     .map_err(|e| e.to_string())?;
                 view.copy_from_slice(chunk);
                 Ok::<_, String>(())
-            })
-            .map_err(|message| GpuError::Internal {
+            });
+        // Every view is gone here; a failed fill leaves no mapped buffer in
+        // the pool.
+        buffer.unmap();
+        if let Err(message) = filled {
+            staging.discard();
+            return Err(GpuError::Internal {
                 what: format!("filling an upload buffer of frame {}", self.label),
                 message,
-            })?;
-        buffer.unmap();
+            });
+        }
         self.encoder
             .copy_buffer_to_buffer(buffer, 0, dst.buffer(), 0, size.min(dst.size()));
         Ok(())
