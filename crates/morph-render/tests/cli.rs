@@ -404,6 +404,67 @@ fn stmap_identity_and_shift_on_a_sequence() {
     }
 }
 
+/// Whether `morph-render devices` lists an adapter; without one the GPU
+/// tests are skipped unless `MORPH_REQUIRE_GPU=1`, as the library's are.
+fn gpu_adapter() -> bool {
+    let found = !stdout(&run(&["devices"])).starts_with("no GPU adapters");
+    if !found {
+        assert!(
+            std::env::var("MORPH_REQUIRE_GPU").as_deref() != Ok("1"),
+            "MORPH_REQUIRE_GPU=1 but no GPU adapter was found"
+        );
+        eprintln!("skipped: no GPU adapter");
+    }
+    found
+}
+
+/// `--platform gpu` end to end: the identity map gives the plate back bit
+/// for bit and the GPU's 3-px shift matches the CPU's (a 320x240 frame is
+/// over 1 MiB, so the uploads go through the staging buffers).
+#[test]
+fn stmap_on_the_gpu_matches_the_cpu() {
+    if !gpu_adapter() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let identity = dir.path().join("identity.exr");
+    write_stmap(&identity, 320, 240, 0.0, 0.0, morph_core::SampleFormat::F32);
+    let shift = dir.path().join("shift.exr");
+    write_stmap(&shift, 320, 240, 3.0, 0.0, morph_core::SampleFormat::F32);
+    let render = |map: &Path, platform: &str| {
+        let out = dir.path().join(format!("{platform}.####.exr"));
+        let o = run(&[
+            "stmap",
+            s(&testdata("pan/pan.####.png")),
+            s(map),
+            "-f",
+            "1001",
+            "-o",
+            s(&out),
+            "--filter",
+            "linear",
+            "--repeat",
+            "last",
+            "--platform",
+            platform,
+            "--depth",
+            "float",
+        ]);
+        assert!(o.status.success(), "{platform}: {}", stderr(&o));
+        morph_io::format::read_image(&dir.path().join(format!("{platform}.1001.exr"))).unwrap()
+    };
+    let src = morph_io::format::read_image(&testdata("pan/pan.1001.png")).unwrap();
+    assert_eq!(render(&identity, "gpu").pixels(), src.pixels(), "identity");
+    let (gpu, cpu) = (render(&shift, "gpu"), render(&shift, "cpu"));
+    let worst = gpu
+        .pixels()
+        .iter()
+        .zip(cpu.pixels())
+        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-6, "GPU vs CPU shift: {worst}");
+}
+
 #[test]
 fn stmap_formats_are_checked() {
     let dir = tempfile::tempdir().unwrap();
