@@ -79,6 +79,7 @@ use morph_core::ops::interpolate::{
     AGREE_ABS, AGREE_REL, CutRule, Interpolated, MIN_WEIGHT, PairMotion, Source, Splat,
     check_sizes, check_time, warps,
 };
+use rayon::prelude::*;
 
 use crate::context::GpuContext;
 use crate::error::Result;
@@ -832,8 +833,7 @@ pub fn fill_occluded(
     let out = fill_occluded_on_device(&mut frame, &side, &luma, &other, w, h)?;
     let data = frame.read_buffers(&[&out])?;
     let samples = &data[0][..4 * n];
-    let vectors = samples.chunks_exact(4).map(|p| [p[0], p[1]]).collect();
-    let occ = samples.chunks_exact(4).map(|p| p[2]).collect();
+    let (vectors, occ) = split_side(samples);
     Ok((
         FlowField::from_vectors(w, h, vectors).expect("one vector per pixel"),
         occ,
@@ -889,9 +889,7 @@ fn analyse_on_device(
     let n = w as usize * h as usize;
     // (u, v, occlusion, 0) per pixel.
     let side = |samples: &[f32]| {
-        let px = &samples[..4 * n];
-        let vectors = px.chunks_exact(4).map(|p| [p[0], p[1]]).collect();
-        let occlusion = px.chunks_exact(4).map(|p| p[2]).collect();
+        let (vectors, occlusion) = split_side(&samples[..4 * n]);
         (
             FlowField::from_vectors(w, h, vectors).expect("one vector per pixel"),
             occlusion,
@@ -912,6 +910,15 @@ fn analyse_on_device(
         cut,
     };
     Ok((motion, gpu_a, gpu_b, flow))
+}
+
+/// A side's `(u, v, occlusion, 0)` samples as vectors and occlusion,
+/// collected on every thread.
+fn split_side(samples: &[f32]) -> (Vec<[f32; 2]>, Vec<f32>) {
+    rayon::join(
+        || samples.par_chunks_exact(4).map(|p| [p[0], p[1]]).collect(),
+        || samples.par_chunks_exact(4).map(|p| p[2]).collect(),
+    )
 }
 
 /// B and the flow on the device must have A's size (the CPU's error).
