@@ -341,6 +341,32 @@ fn write_stmap(path: &Path, w: u32, h: u32, dx: f32, dy: f32, format: morph_core
     morph_io::format::write_image(path, &map, &Default::default()).unwrap();
 }
 
+/// Frame 1001 of the pan plate through `map` (Linear, Repeat Last) on
+/// `platform`, written as the float EXR `{name}.1001.exr` in `dir` and read
+/// back.
+fn stmap_pan_1001(dir: &Path, map: &Path, name: &str, platform: &str) -> morph_core::Image {
+    let out = dir.join(format!("{name}.####.exr"));
+    let o = run(&[
+        "stmap",
+        s(&testdata("pan/pan.####.png")),
+        s(map),
+        "-f",
+        "1001",
+        "-o",
+        s(&out),
+        "--filter",
+        "linear",
+        "--repeat",
+        "last",
+        "--platform",
+        platform,
+        "--depth",
+        "float",
+    ]);
+    assert!(o.status.success(), "{platform}: {}", stderr(&o));
+    morph_io::format::read_image(&dir.join(format!("{name}.1001.exr"))).unwrap()
+}
+
 #[test]
 fn stmap_identity_and_shift_on_a_sequence() {
     let dir = tempfile::tempdir().unwrap();
@@ -378,25 +404,8 @@ fn stmap_identity_and_shift_on_a_sequence() {
     // A map that samples 3 px to the right shifts the picture left by 3 px.
     let shift = dir.path().join("shift.exr");
     write_stmap(&shift, 320, 240, 3.0, 0.0, morph_core::SampleFormat::F32);
-    let out = dir.path().join("sh.####.exr");
-    let o = run(&[
-        "stmap",
-        s(&testdata("pan/pan.####.png")),
-        s(&shift),
-        "-f",
-        "1001",
-        "-o",
-        s(&out),
-        "--filter",
-        "linear",
-        "--repeat",
-        "last",
-        "--depth",
-        "float",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let got = stmap_pan_1001(dir.path(), &shift, "sh", "auto");
     let src = morph_io::format::read_image(&testdata("pan/pan.1001.png")).unwrap();
-    let got = morph_io::format::read_image(&dir.path().join("sh.1001.exr")).unwrap();
     for y in [0, 100, 239] {
         for x in [0, 50, 316] {
             assert_eq!(got.pixel(x, y), src.pixel(x + 3, y), "({x}, {y})");
@@ -431,31 +440,11 @@ fn stmap_on_the_gpu_matches_the_cpu() {
     write_stmap(&identity, 320, 240, 0.0, 0.0, morph_core::SampleFormat::F32);
     let shift = dir.path().join("shift.exr");
     write_stmap(&shift, 320, 240, 3.0, 0.0, morph_core::SampleFormat::F32);
-    let render = |map: &Path, platform: &str| {
-        let out = dir.path().join(format!("{platform}.####.exr"));
-        let o = run(&[
-            "stmap",
-            s(&testdata("pan/pan.####.png")),
-            s(map),
-            "-f",
-            "1001",
-            "-o",
-            s(&out),
-            "--filter",
-            "linear",
-            "--repeat",
-            "last",
-            "--platform",
-            platform,
-            "--depth",
-            "float",
-        ]);
-        assert!(o.status.success(), "{platform}: {}", stderr(&o));
-        morph_io::format::read_image(&dir.path().join(format!("{platform}.1001.exr"))).unwrap()
-    };
     let src = morph_io::format::read_image(&testdata("pan/pan.1001.png")).unwrap();
-    assert_eq!(render(&identity, "gpu").pixels(), src.pixels(), "identity");
-    let (gpu, cpu) = (render(&shift, "gpu"), render(&shift, "cpu"));
+    let identity = stmap_pan_1001(dir.path(), &identity, "identity", "gpu");
+    assert_eq!(identity.pixels(), src.pixels(), "identity");
+    let gpu = stmap_pan_1001(dir.path(), &shift, "gpu", "gpu");
+    let cpu = stmap_pan_1001(dir.path(), &shift, "cpu", "cpu");
     let worst = gpu
         .pixels()
         .iter()
