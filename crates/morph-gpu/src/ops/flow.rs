@@ -1042,14 +1042,21 @@ pub fn flow(ctx: &GpuContext, a: &Image, b: &Image, params: &FlowParams) -> Resu
     else {
         unreachable!("both directions were asked for")
     };
-    let data = frame.read_buffers(&[&r.forward, bw, of, ob])?;
+    let mut data = frame.read_buffers(&[&r.forward, bw, of, ob])?;
     let (w, h) = (r.width, r.height);
     let n = (w * h) as usize;
+    // The occlusion planes as read (pooled sizes may add a sample or so).
+    let mut plane = |k: usize| {
+        let mut v = std::mem::take(&mut data[k]);
+        v.truncate(n);
+        v
+    };
+    let (occlusion_forward, occlusion_backward) = (plane(2), plane(3));
     Ok(FlowResult {
         forward: field(w, h, &data[0]),
         backward: field(w, h, &data[1]),
-        occlusion_forward: data[2][..n].to_vec(),
-        occlusion_backward: data[3][..n].to_vec(),
+        occlusion_forward,
+        occlusion_backward,
     })
 }
 
