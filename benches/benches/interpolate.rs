@@ -66,12 +66,12 @@
 //! | id | 1280x720 | 1920x1080 | 3840x2160 |
 //! |---|---|---|---|
 //! | gpu-timestamp | 0.331 ms | **0.492 ms** (2030/s) | **1.481 ms** (675/s) |
-//! | gpu-resident (pair on the device, image read back) | 2.08 ms | 2.68 ms (373/s) | 83.9 ms |
+//! | gpu-resident (pair on the device, image read back) | 2.03–2.08 ms | 2.59–2.68 ms (≈ 380/s) | 61.6–83.9 ms |
 //! | gpu (upload, flow both ways, one in-between, read-back) | 22.6 ms | 53.2 ms | 437 ms |
 //!
 //! Before the staged uploads and parallel read-backs of that day,
 //! gpu-resident was 4.6 / 14.6 / 135 ms. The device-time goal is met; with
-//! the read-back, 1080p is at 373/s and 4K's read-back (83.9 ms, while
+//! the read-back, 1080p is at ≈ 380/s and 4K's read-back (62–84 ms, while
 //! `gpu_transfer` copies a 4K frame out in 7.7 ms) is not yet explained.
 
 use std::cell::OnceCell;
