@@ -239,8 +239,12 @@ impl<'ctx> Frame<'ctx> {
         Ok(buffer)
     }
 
-    /// Copies `bytes` to the start of `dst`, ahead of every pass recorded
-    /// after this call.
+    /// Copies `bytes` (a multiple of 4 long, as `queue.write_buffer` wants)
+    /// to the start of `dst`, ahead of every pass recorded after this call.
+    /// Passes recorded before it may see the old or the new contents (a
+    /// small copy runs at submission, before all of them; a large one in
+    /// recording order): write only buffers they do not use, as uploads
+    /// into fresh buffers do.
     ///
     /// Small copies go through `queue.write_buffer`. From
     /// [`STAGED_UPLOAD_BYTES`] on, through a pooled `MAP_WRITE` staging
