@@ -315,12 +315,7 @@ impl GpuPairFlow {
     pub fn upload(frame: &mut Frame<'_>, flow: &FlowResult) -> Result<Self> {
         let (w, h) = (flow.forward.width(), flow.forward.height());
         let mut side = |vectors: &FlowField, occlusion: &[f32], what: &str| {
-            let data: Vec<[f32; 4]> = vectors
-                .vectors()
-                .iter()
-                .zip(occlusion)
-                .map(|(v, &o)| [v[0], v[1], o, 0.0])
-                .collect();
+            let data = join_side(vectors, occlusion);
             frame.upload_bytes(bytemuck::cast_slice(&data), &format!("{w}x{h} {what}"))
         };
         let forward = side(&flow.forward, &flow.occlusion_forward, "forward flow")?;
@@ -821,12 +816,7 @@ pub fn fill_occluded(
         }
     }
     let mut frame = ctx.frame("fill_occluded")?;
-    let side: Vec<[f32; 4]> = field
-        .vectors()
-        .iter()
-        .zip(occlusion)
-        .map(|(v, &o)| [v[0], v[1], o, 0.0])
-        .collect();
+    let side = join_side(field, occlusion);
     let side = frame.upload_bytes(bytemuck::cast_slice(&side), "pass 0 side")?;
     let luma = frame.upload_bytes(bytemuck::cast_slice(luma), "pass 0 luma")?;
     let other = frame.upload_bytes(bytemuck::cast_slice(other), "pass 0 other luma")?;
@@ -910,6 +900,17 @@ fn analyse_on_device(
         cut,
     };
     Ok((motion, gpu_a, gpu_b, flow))
+}
+
+/// A side as the device holds it, `(u, v, occlusion, 0)` per pixel,
+/// collected on every thread (the inverse of [`split_side`]).
+fn join_side(vectors: &FlowField, occlusion: &[f32]) -> Vec<[f32; 4]> {
+    vectors
+        .vectors()
+        .par_iter()
+        .zip(occlusion)
+        .map(|(v, &o)| [v[0], v[1], o, 0.0])
+        .collect()
 }
 
 /// A side's `(u, v, occlusion, 0)` samples as vectors and occlusion,
