@@ -29,12 +29,15 @@
 //! per tile row (positions and cells for the whole row, vectorised; then
 //! the taps of the pixels whose footprint lies inside the Front, with no
 //! repeat-mode logic), giving the same pixels bit for bit (tested), so the
-//! shader stays the twin of `shade`.
+//! shader stays the twin of `shade`. A static STMap applied to a sequence
+//! is prepared once ([`PreparedStMap`]): the first pass is kept, each frame
+//! runs only the second.
 
 mod fast;
 pub mod filters;
 pub mod footprint;
 pub mod framing;
+mod prepared;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod parity;
@@ -58,6 +61,8 @@ pub use framing::{
 
 use filters::{Accum, FullAcc, RgbaAcc, Source};
 use footprint::FootprintInput;
+
+pub use prepared::PreparedStMap;
 
 /// The STMap node's inputs.
 #[derive(Clone, Copy, Debug)]
@@ -95,7 +100,23 @@ pub fn stmap(inputs: &StMapInputs<'_>, params: &StMapParams) -> Result<StMapOutp
         front.check_same_size(m, "Matte input")?;
     }
     let framing = StMapFraming::new(front, map, params)?;
+    Ok(run(front, map, matte, params, &framing, None, None))
+}
 
+/// The node with validated inputs: builds what every invocation reads, runs
+/// the filter over every output pixel and assembles the output images.
+/// `prepared` (taps of this very map, framing and Front size) skips the fast
+/// path's first pass; `recycled` is a buffer the fast path may reuse for
+/// the result's RGBA (every pixel is overwritten).
+fn run(
+    front: &Image,
+    map: &Image,
+    matte: Option<&Image>,
+    params: &StMapParams,
+    framing: &StMapFraming,
+    prepared: Option<&[fast::Taps]>,
+    recycled: Option<Vec<[f32; 4]>>,
+) -> StMapOutput {
     let mut extra_planes: Vec<&[f32]> = front.extra.iter().map(|c| c.data.as_slice()).collect();
     if let Some(m) = matte {
         extra_planes.extend(m.extra.iter().map(|c| c.data.as_slice()));
@@ -118,12 +139,12 @@ pub fn stmap(inputs: &StMapInputs<'_>, params: &StMapParams) -> Result<StMapOutp
     };
     let ctx = Ctx {
         src: &src,
-        framing: &framing,
+        framing,
         foot: FootprintInput {
             map: map.pixels(),
             width: map.width() as usize,
             height: map.height() as usize,
-            framing: &framing,
+            framing,
             wrap_u: period(params.repeat_x, front.width()),
             wrap_v: period(params.repeat_y, front.height()),
         },
@@ -131,16 +152,20 @@ pub fn stmap(inputs: &StMapInputs<'_>, params: &StMapParams) -> Result<StMapOutp
 
     let (w, h) = (map.width() as usize, map.height() as usize);
     let n_extra = src.extra.len();
-    let with_matte = matte.is_some();
+    let fast = Fast {
+        with_matte: matte.is_some(),
+        taps: prepared,
+        recycled,
+    };
     let (rgba, matte_px, extra) = match params.filter_mode {
-        StMapFilter::Nearest => render::<NEAREST>(&ctx, with_matte),
-        StMapFilter::Linear => render::<LINEAR>(&ctx, with_matte),
-        StMapFilter::MitchellNetravali => render::<MITCHELL_NETRAVALI>(&ctx, with_matte),
-        StMapFilter::CatmullRom => render::<CATMULL_ROM_FILTER>(&ctx, with_matte),
-        StMapFilter::Anisotropic => render::<ANISO>(&ctx, with_matte),
-        StMapFilter::AnisoLinear => render::<ANISO_LINEAR>(&ctx, with_matte),
-        StMapFilter::Ewa => render::<EWA>(&ctx, with_matte),
-        StMapFilter::EwaLinear => render::<EWA_LINEAR>(&ctx, with_matte),
+        StMapFilter::Nearest => render::<NEAREST>(&ctx, fast),
+        StMapFilter::Linear => render::<LINEAR>(&ctx, fast),
+        StMapFilter::MitchellNetravali => render::<MITCHELL_NETRAVALI>(&ctx, fast),
+        StMapFilter::CatmullRom => render::<CATMULL_ROM_FILTER>(&ctx, fast),
+        StMapFilter::Anisotropic => render::<ANISO>(&ctx, fast),
+        StMapFilter::AnisoLinear => render::<ANISO_LINEAR>(&ctx, fast),
+        StMapFilter::Ewa => render::<EWA>(&ctx, fast),
+        StMapFilter::EwaLinear => render::<EWA_LINEAR>(&ctx, fast),
     };
 
     // De-interleave the extra channels (pixel-major in `extra`) into planes.
@@ -166,7 +191,57 @@ pub fn stmap(inputs: &StMapInputs<'_>, params: &StMapParams) -> Result<StMapOutp
     };
     let result = finish(front, rgba, 0);
     let matte = matte.map(|m| finish(m, matte_px, n_front_extra));
-    Ok(StMapOutput { result, matte })
+    StMapOutput { result, matte }
+}
+
+/// The fast path's first pass over the whole STMap ([`fast::prepare`]) for
+/// Fronts of geometry `front`, for [`PreparedStMap`]; empty for the filters
+/// without a fast path.
+fn prepare_taps(
+    front: Geometry,
+    map: &Image,
+    params: &StMapParams,
+    framing: &StMapFraming,
+) -> Vec<fast::Taps> {
+    // The taps read no Front pixel: only its size and the repeat modes.
+    let src = Source {
+        w: front.width as i32,
+        h: front.height as i32,
+        rgba: &[],
+        matte: None,
+        extra: Vec::new(),
+        repeat_x: params.repeat_x,
+        repeat_y: params.repeat_y,
+    };
+    let ctx = Ctx {
+        src: &src,
+        framing,
+        foot: FootprintInput {
+            map: map.pixels(),
+            width: map.width() as usize,
+            height: map.height() as usize,
+            framing,
+            wrap_u: 0.0,
+            wrap_v: 0.0,
+        },
+    };
+    match params.filter_mode {
+        StMapFilter::Nearest => fast::prepare::<NEAREST>(&ctx),
+        StMapFilter::Linear => fast::prepare::<LINEAR>(&ctx),
+        StMapFilter::MitchellNetravali => fast::prepare::<MITCHELL_NETRAVALI>(&ctx),
+        StMapFilter::CatmullRom => fast::prepare::<CATMULL_ROM_FILTER>(&ctx),
+        _ => Vec::new(),
+    }
+}
+
+/// What [`render`] may use for the RGBA-only fast path.
+struct Fast<'a> {
+    /// A Matte is warped too (no fast path).
+    with_matte: bool,
+    /// Prepared taps for this filter, if any.
+    taps: Option<&'a [fast::Taps]>,
+    /// A buffer to reuse for the RGBA output.
+    recycled: Option<Vec<[f32; 4]>>,
 }
 
 /// What every invocation reads.
@@ -210,16 +285,28 @@ type Planes = (Vec<[f32; 4]>, Vec<[f32; 4]>, Vec<f32>);
 /// within a band. The order only matters for speed: every pixel is computed
 /// on its own, as by a shader invocation. The RGBA-only case of the
 /// Nearest, Linear and cubic filters goes through `fast` (same pixels).
-fn render<const F: u8>(ctx: &Ctx<'_>, with_matte: bool) -> Planes {
+fn render<const F: u8>(ctx: &Ctx<'_>, fast: Fast<'_>) -> Planes {
     let w = ctx.foot.width;
     let h = ctx.foot.height;
     let n = ctx.src.extra.len();
+    let with_matte = fast.with_matte;
     if w * h == 0 {
         // An empty STMap (chunks of zero rows would panic).
         return (Vec::new(), Vec::new(), Vec::new());
     }
     if !with_matte && n == 0 && fast::has_fast_path(F) {
-        return (fast::render::<F>(ctx), Vec::new(), Vec::new());
+        let rgba = match fast.taps {
+            Some(taps) => {
+                let mut rgba = fast.recycled.unwrap_or_default();
+                // Only a grown buffer is written here: the gather writes
+                // every pixel.
+                rgba.resize(w * h, [0.0; 4]);
+                fast::render_prepared::<F>(ctx, taps, &mut rgba);
+                rgba
+            }
+            None => fast::render::<F>(ctx),
+        };
+        return (rgba, Vec::new(), Vec::new());
     }
     let mut rgba = zeroed(w * h);
     let mut matte = if with_matte {

@@ -729,6 +729,162 @@ fn fast_path_matches_the_general_path_bit_for_bit() {
     }
 }
 
+/// Bitwise equality of two outputs: pixels, extra channels, windows.
+fn assert_same_output(a: &StMapOutput, b: &StMapOutput, what: &str) {
+    let same = |x: &Image, y: &Image, which: &str| {
+        assert_eq!(x.size(), y.size(), "{what} {which}: size");
+        assert_eq!(x.data_window, y.data_window, "{what} {which}: data window");
+        assert_eq!(
+            x.display_window, y.display_window,
+            "{what} {which}: display window"
+        );
+        for (i, (p, q)) in x.pixels().iter().zip(y.pixels()).enumerate() {
+            assert_eq!(
+                p.map(f32::to_bits),
+                q.map(f32::to_bits),
+                "{what} {which} pixel {i}: {p:?} vs {q:?}"
+            );
+        }
+        assert_eq!(
+            x.extra.len(),
+            y.extra.len(),
+            "{what} {which}: extra channels"
+        );
+        for (c, d) in x.extra.iter().zip(&y.extra) {
+            assert_eq!(c.name, d.name);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&c.data), bits(&d.data), "{what} {which} {}", c.name);
+        }
+    };
+    same(&a.result, &b.result, "result");
+    assert_eq!(a.matte.is_some(), b.matte.is_some(), "{what}: matte");
+    if let (Some(x), Some(y)) = (&a.matte, &b.matte) {
+        same(x, y, "matte");
+    }
+}
+
+#[test]
+fn a_prepared_map_gives_the_stmap_result_bit_for_bit() {
+    let (fw, fh) = (37u32, 29u32);
+    let front = random_image(fw, fh, 181, -0.5, 1.5);
+    let rich = with_extra(front.clone(), 182);
+    let matte = random_image(fw, fh, 183, 0.0, 1.0);
+    let (c, s) = (0.4f64.cos(), 0.4f64.sin());
+    let mut map = map_from_fn(45, 33, fw, fh, |x, y| {
+        let (dx, dy) = ((x - 22.5) * 1.3, (y - 16.5) * 1.3);
+        (18.5 + c * dx - s * dy, 14.5 + s * dx + c * dy)
+    });
+    let odd = [f32::NAN, f32::INFINITY, -f32::INFINITY, 1.0e7, -3.0e6];
+    for (k, v) in odd.iter().enumerate() {
+        map.pixels_mut()[k * 97 + 5][k % 2] = *v;
+    }
+    for filter in ALL_FILTERS {
+        for repeat in REPEATS {
+            for framing_mode in [FramingMode::EntireFront, FramingMode::StMapToFrontRatio] {
+                let p = StMapParams {
+                    framing_mode,
+                    offset_x: 0.3,
+                    offset_y: -0.7,
+                    repeat_y: RepeatMode::Mirrored,
+                    ..params(filter, repeat)
+                };
+                let prepared = PreparedStMap::new(Geometry::of(&front), &map, &p).unwrap();
+                let fast_filter = matches!(
+                    filter,
+                    StMapFilter::Nearest
+                        | StMapFilter::Linear
+                        | StMapFilter::MitchellNetravali
+                        | StMapFilter::CatmullRom
+                );
+                assert_eq!(prepared.prepared_filter().is_some(), fast_filter);
+                for (front, matte, case) in [
+                    (&front, None, "rgba"),
+                    (&rich, Some(&matte), "matte + extra"),
+                ] {
+                    let what = format!("{filter:?} {repeat:?} {framing_mode:?} {case}");
+                    let inputs = StMapInputs {
+                        front,
+                        stmap: &map,
+                        matte,
+                    };
+                    let expected = stmap(&inputs, &p).unwrap();
+                    let got = prepared.apply(front, matte).unwrap();
+                    assert_same_output(&got, &expected, &what);
+                    // A recycled frame full of NaN, of the right size and
+                    // of a smaller one: every pixel is written.
+                    for n in [45 * 33, 100] {
+                        let junk = Image::from_pixels(n as u32, 1, vec![[f32::NAN; 4]; n]);
+                        let got = prepared.apply_reusing(front, matte, Some(junk)).unwrap();
+                        assert_same_output(&got, &expected, &format!("{what}, recycled {n}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_prepared_map_reuses_the_recycled_frame() {
+    let front = random_image(40, 30, 191, 0.0, 1.0);
+    let map = identity_map(40, 30);
+    let p = params(StMapFilter::Linear, RepeatMode::Off);
+    let prepared = PreparedStMap::new(Geometry::of(&front), &map, &p).unwrap();
+    let first = prepared.apply(&front, None).unwrap().result;
+    let buffer = first.pixels().as_ptr();
+    let second = prepared
+        .apply_reusing(&front, None, Some(first))
+        .unwrap()
+        .result;
+    assert_eq!(
+        second.pixels().as_ptr(),
+        buffer,
+        "the recycled buffer was not reused"
+    );
+    assert_eq!(second.pixels(), front.pixels(), "identity");
+}
+
+#[test]
+fn a_prepared_map_refuses_a_front_it_was_not_prepared_for() {
+    let front = random_image(20, 10, 201, 0.0, 1.0);
+    let map = identity_map(20, 10);
+    let p = params(StMapFilter::Linear, RepeatMode::Off);
+    let prepared = PreparedStMap::new(Geometry::of(&front), &map, &p).unwrap();
+    let other = random_image(21, 10, 202, 0.0, 1.0);
+    assert!(!prepared.fits(&other));
+    let err = prepared.apply(&other, None).unwrap_err().to_string();
+    assert!(err.contains("21x10") && err.contains("20x10"), "{err}");
+    // Windows only matter to the framing that reads them.
+    let mut moved = front.clone();
+    moved.display_window = Rect {
+        x: 0,
+        y: 0,
+        width: 40,
+        height: 20,
+    };
+    assert!(prepared.fits(&moved));
+    let windows = StMapParams {
+        framing_mode: FramingMode::DataDisplayWindow,
+        ..p
+    };
+    let prepared = PreparedStMap::new(Geometry::of(&front), &map, &windows).unwrap();
+    assert!(prepared.fits(&front));
+    assert!(!prepared.fits(&moved));
+    let err = prepared.apply(&moved, None).unwrap_err().to_string();
+    assert!(err.contains("display window"), "{err}");
+    // A Matte of another size, as stmap() says.
+    let err = prepared
+        .apply(&front, Some(&other))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Matte"), "{err}");
+    // Invalid attributes are refused when preparing.
+    let bad = StMapParams {
+        offset_x: f32::NAN,
+        ..p
+    };
+    assert!(PreparedStMap::new(Geometry::of(&front), &map, &bad).is_err());
+}
+
 /// An STMap with no pixels gives an empty result with every filter, not a
 /// panic.
 #[test]
