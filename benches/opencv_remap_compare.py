@@ -8,9 +8,14 @@ call by each. OpenCV's maps are in pixels with centres at integers, so they
 are ours minus 0.5; ours is the normalised STMap (R = s, G = t from the
 bottom) the `stmap_bench` example builds.
 
-Pairs: nearest <-> INTER_NEAREST, linear <-> INTER_LINEAR, catmull-rom and
-mitchell <-> INTER_CUBIC (Keys' a = -0.75 cubic: same 4x4 cost, a slightly
-different kernel). OpenCV's linear quantises the fraction to 1/32 px and uses
+Pairs, one image (a fresh output on both sides): nearest <-> INTER_NEAREST,
+linear <-> INTER_LINEAR, catmull-rom and mitchell <-> INTER_CUBIC (Keys'
+a = -0.75 cubic: same 4x4 cost, a slightly different kernel). Pairs, a frame
+of a sequence with a static map (`seq:` rows): ours through a PreparedStMap,
+writing into the previous frame's output; OpenCV's remap with the same float
+maps writing into `dst=` (also reused), and, for linear, with the maps first
+converted by `cv2.convertMaps` to its fixed-point CV_16SC2 + CV_16UC1 form
+(OpenCV's own prepared maps: positions rounded to 1/32 px). OpenCV's linear quantises the fraction to 1/32 px and uses
 run-time dispatched AVX2 kernels; ours is exact f32 at baseline x86-64 (SSE2),
 without `unsafe`.
 
@@ -41,13 +46,18 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "target" / "release" / "examples" / "stmap_bench"
+# (ours, OpenCV's label, its interpolation, its maps: "float" or "fixed",
+# whether it writes into a reused dst)
 PAIRS = [
-    ("nearest", cv2.INTER_NEAREST),
-    ("linear", cv2.INTER_LINEAR),
-    ("catmull-rom", cv2.INTER_CUBIC),
-    ("mitchell", cv2.INTER_CUBIC),
+    ("nearest", "INTER_NEAREST", cv2.INTER_NEAREST, "float", False),
+    ("linear", "INTER_LINEAR", cv2.INTER_LINEAR, "float", False),
+    ("catmull-rom", "INTER_CUBIC", cv2.INTER_CUBIC, "float", False),
+    ("mitchell", "INTER_CUBIC", cv2.INTER_CUBIC, "float", False),
+    ("seq:nearest", "NEAREST dst=", cv2.INTER_NEAREST, "float", True),
+    ("seq:linear", "LINEAR dst=", cv2.INTER_LINEAR, "float", True),
+    ("seq:linear", "LINEAR 16SC2", cv2.INTER_LINEAR, "fixed", True),
+    ("seq:catmull-rom", "CUBIC dst=", cv2.INTER_CUBIC, "float", True),
 ]
-CV_NAMES = {cv2.INTER_NEAREST: "INTER_NEAREST", cv2.INTER_LINEAR: "INTER_LINEAR", cv2.INTER_CUBIC: "INTER_CUBIC"}
 
 
 def maps(w, h, angle=0.3, zoom=0.9):
@@ -86,9 +96,12 @@ class Ours:
         self.proc.wait()
 
 
-def time_cv(src, mx, my, interp):
+def time_cv(src, maps, interp, dst):
     w0, c0 = time.perf_counter(), time.process_time()
-    cv2.remap(src, mx, my, interp, borderMode=cv2.BORDER_CONSTANT)
+    if dst is None:
+        cv2.remap(src, maps[0], maps[1], interp, borderMode=cv2.BORDER_CONSTANT)
+    else:
+        cv2.remap(src, maps[0], maps[1], interp, dst=dst, borderMode=cv2.BORDER_CONSTANT)
     return (time.perf_counter() - w0) * 1e3, (time.process_time() - c0) * 1e3
 
 
@@ -102,6 +115,7 @@ def main():
     ap.add_argument("--runs", type=int, default=21)
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--bench", type=pathlib.Path, default=BENCH, help="the stmap_bench executable (another build to compare)")
+    ap.add_argument("--only", nargs="+", help="run only the rows whose ours name is listed (e.g. linear seq:linear)")
     args = ap.parse_args()
     if not args.bench.exists():
         raise SystemExit(f"{args.bench} missing: cargo build --release -p morph-core --example stmap_bench")
@@ -109,29 +123,39 @@ def main():
     rng = np.random.default_rng(1)
     src = rng.random((h, w, 4), dtype=np.float32)
     mx, my = maps(w, h)
+    fixed = cv2.convertMaps(mx, my, cv2.CV_16SC2)
+    cv_maps = {"float": (mx, my), "fixed": fixed}
+    dst = np.empty_like(src)
+    pairs = [p for p in PAIRS if not args.only or p[0] in args.only]
     print(f"OpenCV {cv2.__version__}, {w}x{h} RGBA float32, {args.runs} interleaved runs, {os.cpu_count()} CPUs")
     for threads in args.threads:
         cv2.setNumThreads(threads)
         ours = Ours(args.bench, threads, args.size)
-        times = {name: {"cv": [], "ours": []} for name, _ in PAIRS}
-        for name, interp in PAIRS:  # warm-up
-            time_cv(src, mx, my, interp)
-            ours.time(name)
+
+        def run_pair(pair):
+            name, _, interp, kind, reuse = pair
+            cv = time_cv(src, cv_maps[kind], interp, dst if reuse else None)
+            return cv, ours.time(name)
+
+        times = [{"cv": [], "ours": []} for _ in pairs]
+        for pair in pairs:  # warm-up
+            run_pair(pair)
         for _ in range(args.runs):
-            for name, interp in PAIRS:
-                times[name]["cv"].append(time_cv(src, mx, my, interp))
-                times[name]["ours"].append(ours.time(name))
+            for k, pair in enumerate(pairs):
+                cv, o = run_pair(pair)
+                times[k]["cv"].append(cv)
+                times[k]["ours"].append(o)
         ours.close()
         print(f"\n{threads} thread(s) (cv2.getNumThreads() = {cv2.getNumThreads()}, RAYON_NUM_THREADS = {threads})")
         print(
-            f"{'ours':12} {'OpenCV':14} | {'wall ms: ours min/med':>22} {'OpenCV min/med':>15} {'ratio min/med':>14}"
+            f"{'ours':16} {'OpenCV':14} | {'wall ms: ours min/med':>22} {'OpenCV min/med':>15} {'ratio min/med':>14}"
             f" | {'cpu ms: ours min/med':>21} {'OpenCV min/med':>15} {'ratio min/med':>14}"
         )
-        for name, interp in PAIRS:
-            row = f"{name:12} {CV_NAMES[interp]:14}"
+        for (name, label, *_), t in zip(pairs, times):
+            row = f"{name:16} {label:14}"
             for k in (0, 1):
-                o = summary([t[k] for t in times[name]["ours"]])
-                c = summary([t[k] for t in times[name]["cv"]])
+                o = summary([v[k] for v in t["ours"]])
+                c = summary([v[k] for v in t["cv"]])
                 row += (
                     f" | {o[0]:10.1f} {o[1]:6.1f}      {c[0]:6.1f} {c[1]:6.1f}"
                     f"    {o[0] / c[0]:5.2f} {o[1] / c[1]:5.2f}"

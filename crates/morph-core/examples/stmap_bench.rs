@@ -12,9 +12,12 @@
 //! - Default: per filter (all of them when none is named), one warm-up call
 //!   then N timed calls (default 15) of `stmap()`; prints `FILTER min_ms=
 //!   median_ms=` (wall time, output allocation included, as `remap`
-//!   allocates its own) and the same for the process's CPU time.
-//! - `--serve`: builds the inputs, warms every filter up, prints `ready`,
-//!   then per line read from stdin (a filter name) times one call and prints
+//!   allocates its own) and the same for the process's CPU time. A name
+//!   `seq:FILTER` times a frame of a sequence instead: a `PreparedStMap`
+//!   (its preparation timed once, `prepare_ms=`) applied with the previous
+//!   frame's output recycled.
+//! - `--serve`: builds the inputs, warms every filter up (both ways), prints `ready`,
+//!   then per line read from stdin (a name as above) times one call and prints
 //!   `ms=` (wall) and `cpu_ms=`: one warm process per thread count that the comparison script
 //!   interleaves with OpenCV.
 //! - `--hash`: prints a hash of the output bits for every filter × repeat
@@ -26,11 +29,12 @@
 //! Filters: nearest, linear, mitchell, catmull-rom, anisotropic,
 //! aniso-linear, ewa, ewa-linear.
 
+use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use morph_core::image::{ExtraChannel, SampleFormat};
-use morph_core::ops::stmap::{StMapInputs, stmap};
+use morph_core::ops::stmap::{Geometry, PreparedStMap, StMapInputs, stmap};
 use morph_core::params::{RepeatMode, StMapFilter, StMapParams};
 use morph_core::{Image, Result};
 
@@ -213,6 +217,63 @@ fn params_of(filter: StMapFilter) -> StMapParams {
     }
 }
 
+/// What a timed call does: `NAME` runs `stmap()` (a fresh output, as
+/// `remap` allocates one); `seq:NAME` renders one frame of a sequence
+/// through a [`PreparedStMap`] (prepared on first use, untimed), writing
+/// into the previous frame's output (as `remap` with `dst=`).
+struct Bench<'a> {
+    front: &'a Image,
+    map: &'a Image,
+    prepared: HashMap<StMapFilter, PreparedStMap<'a>>,
+    recycled: Option<Image>,
+}
+
+impl<'a> Bench<'a> {
+    fn new(front: &'a Image, map: &'a Image) -> Self {
+        Bench {
+            front,
+            map,
+            prepared: HashMap::new(),
+            recycled: None,
+        }
+    }
+
+    /// Prepares `seq:` names (returning the time it took, in ms).
+    fn prepare(&mut self, name: &str) -> Result<Option<f64>> {
+        let Some(filter) = name.strip_prefix("seq:").map(filter_named) else {
+            return Ok(None);
+        };
+        if self.prepared.contains_key(&filter) {
+            return Ok(None);
+        }
+        let s = Instant::now();
+        let prepared = PreparedStMap::new(Geometry::of(self.front), self.map, &params_of(filter))?;
+        let ms = s.elapsed().as_secs_f64() * 1e3;
+        self.prepared.insert(filter, prepared);
+        Ok(Some(ms))
+    }
+
+    /// One call, timed: (wall ms, CPU ms of all threads).
+    fn time(&mut self, name: &str) -> Result<(f64, f64)> {
+        self.prepare(name)?;
+        let (s, c) = (Instant::now(), cpu_ms());
+        match name.strip_prefix("seq:") {
+            Some(f) => {
+                let prepared = &self.prepared[&filter_named(f)];
+                let out = prepared.apply_reusing(self.front, None, self.recycled.take())?;
+                self.recycled = Some(out.result);
+            }
+            None => drop(run(
+                self.front,
+                self.map,
+                None,
+                &params_of(filter_named(name)),
+            )?),
+        }
+        Ok((s.elapsed().as_secs_f64() * 1e3, cpu_ms() - c))
+    }
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut w, mut h, mut runs) = (1920u32, 1080u32, 15usize);
@@ -237,19 +298,16 @@ fn main() -> Result<()> {
     }
     let f = front(w, h, 1);
     let map = rotation_map(w, h, 0.3, 0.9);
+    let mut bench = Bench::new(&f, &map);
     if serve {
-        for &(_, filter) in FILTERS {
-            run(&f, &map, None, &params_of(filter))?;
+        for &(name, _) in FILTERS {
+            bench.time(name)?;
+            bench.time(&format!("seq:{name}"))?;
         }
         println!("ready threads={}", rayon::current_num_threads());
         std::io::stdout().flush().expect("stdout");
         for line in std::io::stdin().lock().lines() {
-            let params = params_of(filter_named(line.expect("stdin").trim()));
-            let (s, c) = (Instant::now(), cpu_ms());
-            let out = run(&f, &map, None, &params)?;
-            let ms = s.elapsed().as_secs_f64() * 1e3;
-            let cpu = cpu_ms() - c;
-            drop(out);
+            let (ms, cpu) = bench.time(line.expect("stdin").trim())?;
             println!("ms={ms:.3} cpu_ms={cpu:.3}");
             std::io::stdout().flush().expect("stdout");
         }
@@ -263,18 +321,12 @@ fn main() -> Result<()> {
         rayon::current_num_threads()
     );
     for name in &names {
-        let params = params_of(filter_named(name));
-        run(&f, &map, None, &params)?;
-        let (mut t, mut c): (Vec<f64>, Vec<f64>) = (0..runs)
-            .map(|_| {
-                let (s, c) = (Instant::now(), cpu_ms());
-                let out = run(&f, &map, None, &params);
-                let ms = s.elapsed().as_secs_f64() * 1e3;
-                let cpu = cpu_ms() - c;
-                drop(out);
-                (ms, cpu)
-            })
-            .unzip();
+        if let Some(ms) = bench.prepare(name)? {
+            println!("{name:12} prepare_ms={ms:.2}");
+        }
+        bench.time(name)?;
+        let (mut t, mut c): (Vec<f64>, Vec<f64>) =
+            (0..runs).map(|_| bench.time(name)).collect::<Result<_>>()?;
         t.sort_by(f64::total_cmp);
         c.sort_by(f64::total_cmp);
         let mid = t.len() / 2;
