@@ -3,6 +3,9 @@
 //! Ids are `stmap/<backend>/<W>x<H>/<filter>` (1920x1080 and 3840x2160),
 //! throughput in pixels:
 //! - `stmap/cpu/..` — `morph_core::ops::stmap::stmap` (rayon);
+//! - `stmap/cpu-sequence/..` (nearest, linear, catmull-rom) — one frame of a
+//!   sequence with a static map: `PreparedStMap::apply_reusing` (prepared
+//!   once outside the loop, the previous frame's buffer recycled);
 //! - `stmap/gpu/..` — `morph_gpu::ops::stmap::stmap`: upload of Front and
 //!   STMap, kernel, read-back, waiting for completion;
 //! - `stmap/gpu-kernel/..` — the kernel alone on inputs kept on the device
@@ -78,7 +81,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use morph_core::Image;
 use morph_core::ops::stmap::StMapInputs;
-use morph_core::ops::stmap::{StMapFraming, stmap as cpu_stmap};
+use morph_core::ops::stmap::{Geometry, PreparedStMap, StMapFraming, stmap as cpu_stmap};
 use morph_core::params::{StMapFilter, StMapParams};
 use morph_core::test_support::random_image;
 use morph_gpu::GpuContext;
@@ -182,6 +185,21 @@ fn bench_stmap(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new("cpu", format!("{w}x{h}/{name}")), |b| {
                 b.iter(|| cpu_stmap(black_box(&inputs), &params).unwrap())
             });
+            // A frame of a sequence with this static map: prepared once,
+            // each frame written into the previous one's buffer.
+            if matches!(name, "nearest" | "linear" | "catmull-rom") {
+                let prepared = PreparedStMap::new(Geometry::of(&front), &map, &params).unwrap();
+                let mut recycled = None;
+                let id = format!("{w}x{h}/{name}");
+                group.bench_function(BenchmarkId::new("cpu-sequence", id), |b| {
+                    b.iter(|| {
+                        let out = prepared
+                            .apply_reusing(black_box(&front), None, recycled.take())
+                            .unwrap();
+                        recycled = Some(out.result);
+                    })
+                });
+            }
         }
         let Some(ctx) = &ctx else { continue };
         let mut frame = ctx.frame("bench setup").unwrap();

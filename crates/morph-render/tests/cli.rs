@@ -413,6 +413,70 @@ fn stmap_identity_and_shift_on_a_sequence() {
     }
 }
 
+/// A static STMap over a sequence is prepared once (and again when a frame's
+/// data window moves, under the windows framing): every frame equals the
+/// same frame run on its own, which takes the unprepared path.
+#[test]
+fn stmap_sequence_with_a_static_map_matches_single_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("shift.exr");
+    // Samples 1.25 px right, 0.5 px down: every pixel interpolates.
+    write_stmap(&map, 48, 36, 1.25, 0.5, morph_core::SampleFormat::F32);
+    let (w, h) = (48, 36);
+    for (f, (x, y)) in [(1, (0, 0)), (2, (0, 0)), (3, (3, -2)), (4, (3, -2))] {
+        let pixels = (0..w * h)
+            .map(|i| {
+                let v = |k: u32| ((i * 7 + k * 13 + f * 31) % 97) as f32 / 97.0;
+                [v(0), v(1), v(2), 1.0]
+            })
+            .collect();
+        let mut img = morph_core::Image::from_pixels(w, h, pixels);
+        img.data_window.x = x;
+        img.data_window.y = y;
+        let path = dir.path().join(format!("in.{f:04}.exr"));
+        morph_io::format::write_image(&path, &img, &Default::default()).unwrap();
+        let back = morph_io::format::read_image(&path).unwrap();
+        assert_eq!(
+            (back.data_window.x, back.data_window.y),
+            (x, y),
+            "the premise"
+        );
+    }
+    let args = |frames: &str, out: &Path| {
+        run(&[
+            "stmap",
+            s(&dir.path().join("in.####.exr")),
+            s(&map),
+            "-f",
+            frames,
+            "-o",
+            s(out),
+            "--filter",
+            "catmull-rom",
+            "--repeat",
+            "mirrored",
+            "--framing",
+            "windows",
+            "--platform",
+            "cpu",
+            "--depth",
+            "float",
+        ])
+    };
+    let seq = dir.path().join("seq.####.exr");
+    let o = args("1-4", &seq);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in 1..=4 {
+        let one = dir.path().join(format!("one{f}.####.exr"));
+        let o = args(&f.to_string(), &one);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let read = |p: &Path| morph_io::format::read_image(p).unwrap();
+        let a = read(&dir.path().join(format!("seq.{f:04}.exr")));
+        let b = read(&dir.path().join(format!("one{f}.{f:04}.exr")));
+        assert_eq!(a.pixels(), b.pixels(), "frame {f}");
+    }
+}
+
 /// Whether `morph-render devices` lists an adapter; without one the GPU
 /// tests are skipped unless `MORPH_REQUIRE_GPU=1`, as the library's are.
 fn gpu_adapter() -> bool {

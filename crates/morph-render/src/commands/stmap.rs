@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use morph::Engine;
-use morph_core::ops::stmap::StMapInputs;
+use morph::{BackendKind, Engine};
+use morph_core::ops::stmap::{Geometry, PreparedStMap, StMapInputs};
 use morph_core::params::{FramingMode, RepeatMode, StMapFilter, StMapParams};
 use morph_core::{Image, SampleFormat};
 use morph_io::sequence;
@@ -142,6 +142,11 @@ pub fn run(global: &Global, args: &StmapArgs) -> Result<(), Failure> {
         skip_existing: args.output_opts.skip_existing,
         keep_going: args.output_opts.keep_going,
     };
+    // A static map over several frames on the CPU is prepared once (its
+    // positions and weights kept, PreparedStMap), again only if a Front's
+    // size or windows change the framing.
+    let prepare = static_map.is_some() && frames.len() > 1;
+    let mut prepared: Option<PreparedStMap<'_>> = None;
     let outputs = |f: i64| {
         let mut v = vec![out.path(f)];
         v.extend(out_matte.as_ref().map(|m| m.path(f)));
@@ -178,7 +183,16 @@ pub fn run(global: &Global, args: &StmapArgs) -> Result<(), Failure> {
                 stmap: &map,
                 matte: matte.as_ref(),
             };
-            let result = engine.stmap(&inputs, &params)?;
+            let result = match &static_map {
+                Some(map) if prepare && matches!(engine.backend(), BackendKind::Cpu) => {
+                    if !prepared.as_ref().is_some_and(|p| p.fits(&front)) {
+                        prepared = Some(PreparedStMap::new(Geometry::of(&front), map, &params)?);
+                    }
+                    let p = prepared.as_ref().expect("prepared above");
+                    engine.stmap_prepared(p, &front, matte.as_ref(), None)?
+                }
+                _ => engine.stmap(&inputs, &params)?,
+            };
             let compute_ms = render::ms_since(t);
             let mut images = vec![(out.path(source.frame), result.result)];
             if let (Some(pattern), Some(m)) = (&out_matte, result.matte) {

@@ -1,6 +1,7 @@
 //! [`Engine::stmap`]: the STMap node (SPEC §3).
 
-use morph_core::ops::stmap::{StMapInputs, StMapOutput};
+use morph_core::Image;
+use morph_core::ops::stmap::{PreparedStMap, StMapInputs, StMapOutput};
 use morph_core::params::StMapParams;
 
 use crate::engine::Engine;
@@ -27,5 +28,113 @@ impl Engine {
             || morph_core::ops::stmap::stmap(inputs, params),
             |ctx| morph_gpu::ops::stmap::stmap(ctx, inputs, params),
         )
+    }
+
+    /// [`Engine::stmap`] for one frame of a sequence with a static STMap,
+    /// prepared once ([`PreparedStMap`]): on the CPU the prepared first pass
+    /// is reused and the result written into `recycled` (a finished frame,
+    /// whatever it holds) where the fast path runs; on the GPU the map and
+    /// attributes go through [`Engine::stmap`]'s shader. Same results as
+    /// [`Engine::stmap`] on either backend.
+    ///
+    /// # Errors
+    /// As [`Engine::stmap`], and [`EngineError::Core`] for a Front the map
+    /// was not prepared for ([`PreparedStMap::check`]).
+    pub fn stmap_prepared(
+        &self,
+        prepared: &PreparedStMap<'_>,
+        front: &Image,
+        matte: Option<&Image>,
+        recycled: Option<Image>,
+    ) -> Result<StMapOutput, EngineError> {
+        prepared.check(front, matte)?;
+        let inputs = StMapInputs {
+            front,
+            stmap: prepared.stmap(),
+            matte,
+        };
+        self.run(
+            "stmap",
+            || prepared.apply_reusing(front, matte, recycled),
+            |ctx| morph_gpu::ops::stmap::stmap(ctx, &inputs, prepared.params()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use morph_core::ops::stmap::Geometry;
+    use morph_core::params::{RenderingPlatform, StMapFilter};
+    use morph_core::test_support::{no_gpu, random_image};
+    use morph_gpu::GpuContext;
+
+    use super::*;
+
+    /// A 0.8× zoom with a 0.2 rad rotation, as an STMap of `w × h`.
+    fn rotation_map(w: u32, h: u32) -> Image {
+        let (c, s) = (0.2f64.cos(), 0.2f64.sin());
+        let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+        let pixels = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| {
+                let (dx, dy) = ((x as f64 + 0.5 - cx) * 0.8, (y as f64 + 0.5 - cy) * 0.8);
+                let (u, v) = (cx + c * dx - s * dy, cy + s * dx + c * dy);
+                [(u / w as f64) as f32, (1.0 - v / h as f64) as f32, 0.0, 1.0]
+            })
+            .collect();
+        Image::from_pixels(w, h, pixels)
+    }
+
+    /// `stmap_prepared` gives `stmap`'s result on each backend, frame after
+    /// frame with the last one recycled, and refuses a Front of another size.
+    fn check_prepared(engine: &Engine) {
+        let map = rotation_map(61, 47);
+        let params = StMapParams {
+            filter_mode: StMapFilter::Linear,
+            ..Default::default()
+        };
+        let frames: Vec<Image> = (0..3)
+            .map(|k| random_image(61, 47, 40 + k, 0.0, 1.0))
+            .collect();
+        let prepared = PreparedStMap::new(Geometry::of(&frames[0]), &map, &params).unwrap();
+        let mut recycled = None;
+        for front in &frames {
+            let inputs = StMapInputs {
+                front,
+                stmap: &map,
+                matte: None,
+            };
+            let expected = engine.stmap(&inputs, &params).unwrap();
+            let got = engine
+                .stmap_prepared(&prepared, front, None, recycled.take())
+                .unwrap();
+            assert_eq!(got, expected);
+            recycled = Some(got.result);
+        }
+        let other = random_image(60, 47, 50, 0.0, 1.0);
+        let e = engine
+            .stmap_prepared(&prepared, &other, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("60x47"), "{e}");
+    }
+
+    #[test]
+    fn prepared_stmap_on_the_cpu_engine() {
+        check_prepared(&Engine::cpu());
+    }
+
+    #[test]
+    fn prepared_stmap_on_the_gpu_engine() {
+        let ctx = match GpuContext::shared_for_tests() {
+            Ok(ctx) => ctx,
+            Err(e) => return no_gpu::<()>(e).unwrap_or(()),
+        };
+        check_prepared(&Engine::with_context(
+            Arc::clone(&ctx),
+            RenderingPlatform::Gpu,
+        ));
     }
 }

@@ -83,6 +83,35 @@ impl<'a> PreparedStMap<'a> {
                 .is_ok_and(|f| f == self.framing)
     }
 
+    /// Whether `front` [fits](PreparedStMap::fits) and `matte`, if any, has
+    /// its size: what [`PreparedStMap::apply`] checks first.
+    ///
+    /// # Errors
+    /// [`Error::SizeMismatch`] naming the Front's or the Matte's size, and
+    /// the windows prepared for.
+    pub fn check(&self, front: &Image, matte: Option<&Image>) -> Result<()> {
+        if !self.fits(front) {
+            let g = Geometry::of(front);
+            let p = self.front;
+            return Err(Error::SizeMismatch {
+                what: format!(
+                    "Front (data window {}, display window {}) for an STMap prepared for \
+                     data window {}, display window {}",
+                    g.data_window, g.display_window, p.data_window, p.display_window
+                ),
+                actual: front.size(),
+                expected: Size {
+                    width: p.width,
+                    height: p.height,
+                },
+            });
+        }
+        match matte {
+            Some(m) => front.check_same_size(m, "Matte input"),
+            None => Ok(()),
+        }
+    }
+
     /// Warps `front` (and `matte`): the output of [`super::stmap`] with the
     /// prepared STMap and attributes, bit for bit.
     ///
@@ -106,25 +135,7 @@ impl<'a> PreparedStMap<'a> {
         matte: Option<&Image>,
         recycled: Option<Image>,
     ) -> Result<StMapOutput> {
-        if !self.fits(front) {
-            let g = Geometry::of(front);
-            let p = self.front;
-            return Err(Error::SizeMismatch {
-                what: format!(
-                    "Front (data window {}, display window {}) for an STMap prepared for \
-                     data window {}, display window {}",
-                    g.data_window, g.display_window, p.data_window, p.display_window
-                ),
-                actual: front.size(),
-                expected: Size {
-                    width: p.width,
-                    height: p.height,
-                },
-            });
-        }
-        if let Some(m) = matte {
-            front.check_same_size(m, "Matte input")?;
-        }
+        self.check(front, matte)?;
         let taps = (!self.taps.is_empty()).then_some(&self.taps[..]);
         Ok(run(
             front,
