@@ -60,10 +60,14 @@
 //!
 //! A [`super::PreparedStMap`] (a static STMap over a sequence) runs the
 //! first pass once over the whole map ([`prepare`]) and per frame only the
-//! second ([`render_prepared`]), into a recycled frame: dev VM, 1080p,
-//! 1 / 2 threads, linear 16.5–17.3 / 8.5–9.4 ms → 12.0–12.4 / 6.2–7.1 ms a
-//! frame (OpenCV's `remap` INTER_LINEAR into a reused `dst` 13.4 / 7.9 ms in
-//! the same run); nearest, whose gather runs in memory order, 13.1 → 5.2 ms.
+//! second ([`render_prepared`]), into a recycled frame. The taps are stored
+//! in the order the second pass reads them ([`tile_rows`]): read row-major
+//! a tile row at a time they stalled the gather like the tiled map reads
+//! above (a prepared linear frame 12.4 → 9.9 ms at 1 thread). Dev VM,
+//! 1080p, 1 / 2 threads, a frame of a sequence: linear 16.5–17.6 /
+//! 8.5–10.4 ms → 9.9 / 5.2 ms; Catmull-Rom 32–34 / 16.6–17.4 → 25.7 /
+//! 12.8 ms; nearest, whose gather runs in memory order, 15–16 / 8–10 →
+//! 5.0 / 3.4 ms.
 //!
 //! The arithmetic is that of `shade` in the same order (the framing's
 //! `s · scale + origin`, [`snap_cell`], the filters' `bilinear4` / `cubic4`
@@ -219,36 +223,34 @@ fn gather<const F: u8>(ctx: &Ctx<'_>, c: &[Taps], out: &mut [[f32; 4]], x0: usiz
 }
 
 /// Every output pixel of the RGBA-only case: bands of [`BAND_ROWS`] rows
-/// in parallel; in a band, the first pass row by row (the STMap read in
-/// memory order), then the second tile by tile ([`gather_band`]).
+/// in parallel; in a band, the first pass ([`band_taps`]: the STMap read in
+/// memory order), then the second ([`gather_band`]).
 pub(super) fn render<const F: u8>(ctx: &Ctx<'_>) -> Vec<[f32; 4]> {
     let (w, h) = (ctx.foot.width, ctx.foot.height);
-    let map = ctx.foot.map;
     let mut rgba = zeroed(w * h);
     let band = w * BAND_ROWS;
     rgba.par_chunks_mut(band).enumerate().for_each_init(
         || vec![Taps::default(); band.min(w * h)],
         |c, (b, out)| {
             let y0 = b * BAND_ROWS;
-            let st = &map[y0 * w..y0 * w + out.len()];
-            for (st, cr) in st.chunks(w).zip(c.chunks_mut(w)) {
-                cells::<F>(ctx, st, cr);
-            }
-            gather_band::<F>(ctx, &c[..out.len()], out, y0);
+            let c = &mut c[..out.len()];
+            band_taps::<F>(ctx, y0, c);
+            gather_band::<F>(ctx, c, out, y0);
         },
     );
     rgba
 }
 
 /// The first pass over the whole STMap, once: what a [`super::PreparedStMap`]
-/// keeps for a sequence (16 bytes a pixel, the STMap's own size).
+/// keeps for a sequence (16 bytes a pixel, the STMap's own size), band by
+/// band in [`gather_band`]'s order.
 pub(super) fn prepare<const F: u8>(ctx: &Ctx<'_>) -> Vec<Taps> {
     let w = ctx.foot.width;
     let mut taps = zeroed(w * ctx.foot.height);
     if w > 0 {
-        taps.par_chunks_mut(w)
-            .zip(ctx.foot.map.par_chunks(w))
-            .for_each(|(c, st)| cells::<F>(ctx, st, c));
+        taps.par_chunks_mut(w * BAND_ROWS)
+            .enumerate()
+            .for_each(|(b, c)| band_taps::<F>(ctx, b * BAND_ROWS, c));
     }
     taps
 }
@@ -265,30 +267,62 @@ pub(super) fn render_prepared<const F: u8>(ctx: &Ctx<'_>, taps: &[Taps], out: &m
         .for_each(|(b, (out, c))| gather_band::<F>(ctx, c, out, b * BAND_ROWS));
 }
 
-/// The second pass over one band (rows `y0..`, `out` and its cells `c`
-/// whole rows): tile by tile ([`TILE_COLS`] columns), down the even tiles
-/// and up the odd ones.
+/// Columns per tile of filter `F` in a `w`-wide band. Nearest reads one
+/// texel a pixel: whole rows, in memory order, beat tiles there (a prepared
+/// 1080p frame 13 → 5 ms on the dev VM).
+const fn tile_cols<const F: u8>(w: usize) -> usize {
+    if F == NEAREST { w } else { TILE_COLS }
+}
+
+/// The tiles of a band of `rows` rows, `w` wide, in the second pass's
+/// order: `(x0, x1, r)` per tile row — tile by tile, down the even tiles
+/// and up the odd ones (a tile starts beside the rows its neighbour ended
+/// on, whose Front texels are still in cache). The band's taps are stored
+/// in this order, so the second pass reads them as one stream.
+#[inline(always)]
+fn tile_rows<const F: u8>(w: usize, rows: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    let tile = tile_cols::<F>(w);
+    (0..w).step_by(tile).enumerate().flat_map(move |(t, x0)| {
+        let x1 = (x0 + tile).min(w);
+        (0..rows).map(move |rr| (x0, x1, if t % 2 == 1 { rows - 1 - rr } else { rr }))
+    })
+}
+
+/// The first pass over the band of rows `y0..` (`c`: whole rows' worth),
+/// row by row through the STMap, each tile row's taps stored where
+/// [`tile_rows`] reads them.
+#[inline(always)]
+fn band_taps<const F: u8>(ctx: &Ctx<'_>, y0: usize, c: &mut [Taps]) {
+    let w = ctx.foot.width;
+    let rows = c.len() / w;
+    let st = &ctx.foot.map[y0 * w..(y0 + rows) * w];
+    let tile = tile_cols::<F>(w);
+    for r in 0..rows {
+        for (t, x0) in (0..w).step_by(tile).enumerate() {
+            let x1 = (x0 + tile).min(w);
+            let rr = if t % 2 == 1 { rows - 1 - r } else { r };
+            let at = x0 * rows + rr * (x1 - x0);
+            cells::<F>(ctx, &st[r * w + x0..r * w + x1], &mut c[at..at + x1 - x0]);
+        }
+    }
+}
+
+/// The second pass over one band (rows `y0..`, `out` whole rows, `c` its
+/// taps in [`tile_rows`] order).
 #[inline(always)]
 fn gather_band<const F: u8>(ctx: &Ctx<'_>, c: &[Taps], out: &mut [[f32; 4]], y0: usize) {
     let w = ctx.foot.width;
     let rows = out.len() / w;
-    // Nearest reads one texel a pixel: whole rows, in memory order, beat
-    // tiles there (a prepared 1080p frame 13 → 5 ms on the dev VM).
-    let tile = if F == NEAREST { w } else { TILE_COLS };
-    for (t, x0) in (0..w).step_by(tile).enumerate() {
-        let x1 = (x0 + tile).min(w);
-        for rr in 0..rows {
-            // Down one tile, up the next: a tile starts beside the rows its
-            // neighbour ended on, whose Front texels are still in cache.
-            let r = if t % 2 == 1 { rows - 1 - rr } else { rr };
-            let row = &mut out[r * w..(r + 1) * w];
-            gather::<F>(
-                ctx,
-                &c[r * w + x0..r * w + x1],
-                &mut row[x0..x1],
-                x0,
-                y0 + r,
-            );
-        }
+    let mut at = 0;
+    for (x0, x1, r) in tile_rows::<F>(w, rows) {
+        let n = x1 - x0;
+        gather::<F>(
+            ctx,
+            &c[at..at + n],
+            &mut out[r * w + x0..r * w + x1],
+            x0,
+            y0 + r,
+        );
+        at += n;
     }
 }
