@@ -26,24 +26,28 @@
 //! the one `benches/opencv_remap_compare.py` gives OpenCV's `remap`: a 0.9×
 //! zoom with a 0.3 rad rotation about the centre, Repeat Off (so part of the
 //! frame is outside, as in a real re-projection); the output image is
-//! allocated in each iteration, as `remap` allocates its own.
+//! allocated in each iteration, as `remap` allocates its own (but in
+//! `cpu-sequence`, which recycles the last frame's).
 //!
 //! Fixtures: `morph_core::test_support::random_image` (seeded) for the Front.
 //!
 //! Recorded figures, ms per 1080p frame. The H100 column is criterion's
 //! median (2026-11-22, before the CPU fast path below, so its CPU rows are
 //! old); the dev VM column is the `stmap_bench` example's minimum wall time
-//! over 21 runs (2026-11-22, after it), timed in the same run as OpenCV by
-//! `benches/opencv_remap_compare.py`, 1 / 2 rayon threads:
+//! over 21 runs (2026-11-23, three runs of the script), timed in the same run
+//! as OpenCV by `benches/opencv_remap_compare.py`, 1 / 2 rayon threads:
 //!
 //! | id | 2-core dev VM (AMD EPYC, KVM), 1 / 2 threads | H100 host (16 cores) + H100 |
 //! |---|---|---|
-//! | cpu/nearest | 14.7–15.1 / 8.0–8.3 | 3.9 |
-//! | cpu/linear | 16.2–16.6 / 8.7–8.9 | 5.5 |
-//! | cpu/mitchell | 32.4–33.1 / 16.6–16.9 | — |
-//! | cpu/catmull-rom | 31.7–32.4 / 16.6–16.7 | 9.9 |
-//! | cpu/anisotropic | 69.6 / 35.7 (5 runs) | — |
-//! | cpu/ewa | 219.7 / 112.0 (5 runs) | 30.8 |
+//! | cpu/nearest | 14.2–15.0 / 9.5–9.8 | 3.9 |
+//! | cpu/linear | 16.5–16.7 / 8.7–9.1 | 5.5 |
+//! | cpu/mitchell | 33.3–33.4 / 17.0–17.5 | — |
+//! | cpu/catmull-rom | 32.9–33.0 / 16.8–17.2 | 9.9 |
+//! | cpu-sequence/nearest | 5.6–5.7 / 3.1–4.3 | — |
+//! | cpu-sequence/linear | **9.4–9.5 / 4.9–5.0** | — |
+//! | cpu-sequence/catmull-rom | 24.9–25.0 / 12.7–12.8 | — |
+//! | cpu/anisotropic | 69.6 / 35.7 (5 runs, 2026-11-22) | — |
+//! | cpu/ewa | 219.7 / 112.0 (5 runs, 2026-11-22) | 30.8 |
 //! | gpu-kernel/linear | — | 0.13 |
 //! | gpu-kernel/catmull-rom | — | 0.17 |
 //! | gpu-kernel/ewa | — | 0.15 |
@@ -58,21 +62,24 @@
 //! H100's 3.35 TB/s (the goal: ≥ 60 %).
 //!
 //! Criterion itself on the dev VM (2 threads, its median, `--measurement-time
-//! 2`): cpu/1920x1080/linear 10.7 ms, cpu/1920x1080/catmull-rom 17.7 ms.
+//! 2`, 2026-11-23): cpu/1920x1080/ nearest, linear, catmull-rom 12.2, 12.8,
+//! 19.9 ms; cpu-sequence/1920x1080/ the same 5.8, 8.0 (before the taps were
+//! stored in the gather's order), 15.5 ms.
 //!
 //! OpenCV 5.0 `remap` in the same runs (min wall, 1 / 2 threads):
-//! INTER_NEAREST 4.6–4.9 / 2.8–3.0, INTER_LINEAR 10.4–12.2 / 6.6–7.4
-//! (medians 12.7–21.4 / 8.5–9.7: its times vary more than ours),
-//! INTER_CUBIC 47.4–49.0 / 23.3–24.6. Ratios ours / OpenCV: linear
-//! 1.36–1.59 / 1.18–1.35 on the minimum (0.85–1.29 / 1.00–1.06 on the
-//! median), Catmull-Rom 0.66–0.67 / 0.68–0.71, Mitchell 0.67–0.69 /
-//! 0.67–0.72, nearest 3.1–3.3 / 2.7–2.9. Before the fast path the same
-//! harness gave linear 28.3 / 14.6 ms (2.55 / 2.18× OpenCV) and
-//! Catmull-Rom 55.0 / 28.4 ms (1.13 / 1.21×). OpenCV's kernels use AVX2 /
-//! AVX-512 chosen at run time and quantise the linear fraction to 1/32 px;
-//! ours are exact f32 at baseline x86-64 (SSE2) without `unsafe` (an
-//! `x86-64-v3` build of the same code was no faster, so the width of SIMD
-//! is not what holds linear back: memory access is, see the notes in
+//! INTER_NEAREST 4.5–4.7 / 2.6–2.9, INTER_LINEAR 9.4–12.1 / 5.9–6.1 (into a
+//! reused `dst`: 10.1–10.7 / 5.9–6.2; with `convertMaps` CV_16SC2 maps 29–34
+//! / 17–20), INTER_CUBIC 48.1–49.1 / 23.2–23.6. Ratios ours / OpenCV on the
+//! minimum: a frame of a sequence, linear **0.88–0.94 / 0.80–0.84** (median
+//! 0.66–0.75 / 0.64–0.68), Catmull-Rom 0.52 / 0.54–0.55; one `stmap()` call,
+//! linear 1.38–1.76 / 1.44–1.49 (median 1.13–1.25), Catmull-Rom 0.67–0.69
+//! / 0.72–0.74, Mitchell 0.68–0.75, nearest 3.1–3.6 (a sequence frame
+//! 1.11–1.37). Before the fast path the same harness gave linear 28.3 /
+//! 14.6 ms and Catmull-Rom 55.0 / 28.4 ms. OpenCV's kernels use AVX2 /
+//! AVX-512 chosen at run time; ours are exact f32 at baseline x86-64 (SSE2)
+//! without `unsafe` (an `x86-64-v3` build of the same code is 7–8 % faster:
+//! the width of SIMD is not what holds the one-off frame back; the first
+//! pass's arithmetic and the Front's memory latency are, see
 //! `crates/morph-core/src/ops/stmap/fast.rs`).
 
 use std::hint::black_box;

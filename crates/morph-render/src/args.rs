@@ -417,7 +417,8 @@ pub struct MotionBlurArgs {
 pub struct StmapArgs {
     /// Front image or sequence.
     pub front: PathBuf,
-    /// STMap (R = s, G = t, float EXR); a single file is applied to every frame.
+    /// STMap (R = s, G = t, float EXR); a single file is read once and applied to
+    /// every frame (on the CPU its positions and weights are computed once too).
     pub stmap: PathBuf,
     /// Input frames and missing-frame policy.
     #[command(flatten)]

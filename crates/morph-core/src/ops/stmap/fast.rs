@@ -64,10 +64,20 @@
 //! in the order the second pass reads them ([`tile_rows`]): read row-major
 //! a tile row at a time they stalled the gather like the tiled map reads
 //! above (a prepared linear frame 12.4 → 9.9 ms at 1 thread). Dev VM,
-//! 1080p, 1 / 2 threads, a frame of a sequence: linear 16.5–17.6 /
-//! 8.5–10.4 ms → 9.9 / 5.2 ms; Catmull-Rom 32–34 / 16.6–17.4 → 25.7 /
-//! 12.8 ms; nearest, whose gather runs in memory order, 15–16 / 8–10 →
-//! 5.0 / 3.4 ms.
+//! 1080p, 1 / 2 threads, min of 21 runs: a frame of a sequence, linear
+//! 9.4–9.5 / 4.9–5.0 ms, Catmull-Rom 24.9–25.0 / 12.7–12.8 ms, nearest
+//! (its gather in memory order) 5.6–5.7 / 3.1–4.3 ms; one `stmap()` call
+//! 16.5–16.7 / 8.7–9.1, 32.9–33.0 / 16.8–17.2 and 14.2–15.0 / 9.5–9.8 ms.
+//!
+//! Measured on 2026-11-23 (in-process timers, 1 thread, one `stmap()` call,
+//! linear): first pass 6.8 ms, second 9.0 ms, zero-fill 1.4 ms. Tried that
+//! day, none faster: cells as (i, j) with the inside test moved to the
+//! second pass (first pass 6.8 → 6.3 ms, second 9.0 → 10.4: the gather
+//! waits on the Front, and more instructions a pixel keep fewer of its loads
+//! in flight); the first pass of the next band interleaved 8 pixels at a
+//! time with the gather (to overlap arithmetic with the gather's misses:
+//! 1.2× slower than both passes apart); Nearest's taps and gather row by row
+//! (the taps in L1: 14 → 17 ms).
 //!
 //! The arithmetic is that of `shade` in the same order (the framing's
 //! `s · scale + origin`, [`snap_cell`], the filters' `bilinear4` / `cubic4`
