@@ -235,6 +235,19 @@ pub enum RepeatMode {
     Last,
 }
 
+impl RepeatMode {
+    /// The period of positions on an axis of `n` pixels: `n` when Tiled
+    /// (a difference of positions wraps at it: the STMap footprint's
+    /// Jacobian), 0 (no wrap) otherwise.
+    pub fn period(self, n: u32) -> f32 {
+        if self == RepeatMode::Tiled {
+            n as f32
+        } else {
+            0.0
+        }
+    }
+}
+
 /// STMap sampling filter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum StMapFilter {

@@ -141,13 +141,6 @@ impl GpuStMapParams {
         map: (u32, u32),
         params: &StMapParams,
     ) -> Self {
-        let period = |mode: RepeatMode, n: u32| {
-            if mode == RepeatMode::Tiled {
-                n as f32
-            } else {
-                0.0
-            }
-        };
         GpuStMapParams {
             scale_x: framing.scale_x,
             origin_x: framing.origin_x,
@@ -155,8 +148,8 @@ impl GpuStMapParams {
             origin_y: framing.origin_y,
             snap_x: framing.snap_x.tau,
             snap_y: framing.snap_y.tau,
-            wrap_u: period(params.repeat_x, src.0),
-            wrap_v: period(params.repeat_y, src.1),
+            wrap_u: params.repeat_x.period(src.0),
+            wrap_v: params.repeat_y.period(src.1),
             src_width: src.0,
             src_height: src.1,
             map_width: map.0,

@@ -48,7 +48,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::image::{ExtraChannel, Image};
-use crate::params::{RepeatMode, StMapFilter, StMapParams};
+use crate::params::{StMapFilter, StMapParams};
 
 pub use filters::{
     ANISO_MAX_PROBES, CATMULL_ROM, Cubic, EWA_ALPHA, EWA_CUTOFF, EWA_MAX_RADIUS, MITCHELL,
@@ -130,26 +130,7 @@ fn run(
         repeat_x: params.repeat_x,
         repeat_y: params.repeat_y,
     };
-    let period = |mode: RepeatMode, n: u32| {
-        if mode == RepeatMode::Tiled {
-            n as f32
-        } else {
-            0.0
-        }
-    };
-    let ctx = Ctx {
-        src: &src,
-        framing,
-        foot: FootprintInput {
-            map: map.pixels(),
-            width: map.width() as usize,
-            height: map.height() as usize,
-            framing,
-            wrap_u: period(params.repeat_x, front.width()),
-            wrap_v: period(params.repeat_y, front.height()),
-        },
-    };
-
+    let ctx = Ctx::new(&src, map, framing);
     let (w, h) = (map.width() as usize, map.height() as usize);
     let n_extra = src.extra.len();
     let fast = Fast {
@@ -213,18 +194,7 @@ fn prepare_taps(
         repeat_x: params.repeat_x,
         repeat_y: params.repeat_y,
     };
-    let ctx = Ctx {
-        src: &src,
-        framing,
-        foot: FootprintInput {
-            map: map.pixels(),
-            width: map.width() as usize,
-            height: map.height() as usize,
-            framing,
-            wrap_u: 0.0,
-            wrap_v: 0.0,
-        },
-    };
+    let ctx = Ctx::new(&src, map, framing);
     match params.filter_mode {
         StMapFilter::Nearest => fast::prepare::<NEAREST>(&ctx),
         StMapFilter::Linear => fast::prepare::<LINEAR>(&ctx),
@@ -249,6 +219,23 @@ struct Ctx<'a> {
     src: &'a Source<'a>,
     framing: &'a StMapFraming,
     foot: FootprintInput<'a>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(src: &'a Source<'a>, map: &'a Image, framing: &'a StMapFraming) -> Self {
+        Ctx {
+            src,
+            framing,
+            foot: FootprintInput {
+                map: map.pixels(),
+                width: map.width() as usize,
+                height: map.height() as usize,
+                framing,
+                wrap_u: src.repeat_x.period(src.w as u32),
+                wrap_v: src.repeat_y.period(src.h as u32),
+            },
+        }
+    }
 }
 
 // The filter as a const parameter, so each filter gets its own tight loop.

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::image::{Rect, SampleFormat};
-use crate::params::{FramingMode, Window};
+use crate::params::{FramingMode, RepeatMode, Window};
 use crate::test_support::{
     EDGE_SIZES, Tolerance, assert_images_close, pattern_image, random_image,
 };
@@ -683,12 +683,10 @@ fn matte_extra_channels_and_alpha_are_warped_alike() {
 /// has an extra channel): on a rotated, zoomed-out map that leaves the
 /// Front on every side, with NaN, infinite and far-away samples, every
 /// repeat mode per axis, an odd Front size and an offset.
-#[test]
-fn fast_path_matches_the_general_path_bit_for_bit() {
-    let (fw, fh) = (37u32, 29u32);
-    let plain = random_image(fw, fh, 171, -0.5, 1.5);
-    let mut extra = with_extra(plain.clone(), 172);
-    extra.base = plain.base;
+/// A 45×33 STMap over a `fw × fh` Front: a 1.3× zoom-out with a 0.4 rad
+/// rotation (reaching outside on every side), with NaN, ±infinite and
+/// far-out samples in a few pixels.
+fn rotated_map_with_odd_samples(fw: u32, fh: u32) -> Image {
     let (c, s) = (0.4f64.cos(), 0.4f64.sin());
     let mut map = map_from_fn(45, 33, fw, fh, |x, y| {
         let (dx, dy) = ((x - 22.5) * 1.3, (y - 16.5) * 1.3);
@@ -698,6 +696,16 @@ fn fast_path_matches_the_general_path_bit_for_bit() {
     for (k, v) in odd.iter().enumerate() {
         map.pixels_mut()[k * 97 + 5][k % 2] = *v;
     }
+    map
+}
+
+#[test]
+fn fast_path_matches_the_general_path_bit_for_bit() {
+    let (fw, fh) = (37u32, 29u32);
+    let plain = random_image(fw, fh, 171, -0.5, 1.5);
+    let mut extra = with_extra(plain.clone(), 172);
+    extra.base = plain.base;
+    let map = rotated_map_with_odd_samples(fw, fh);
     let filters = [
         StMapFilter::Nearest,
         StMapFilter::Linear,
@@ -769,15 +777,7 @@ fn a_prepared_map_gives_the_stmap_result_bit_for_bit() {
     let front = random_image(fw, fh, 181, -0.5, 1.5);
     let rich = with_extra(front.clone(), 182);
     let matte = random_image(fw, fh, 183, 0.0, 1.0);
-    let (c, s) = (0.4f64.cos(), 0.4f64.sin());
-    let mut map = map_from_fn(45, 33, fw, fh, |x, y| {
-        let (dx, dy) = ((x - 22.5) * 1.3, (y - 16.5) * 1.3);
-        (18.5 + c * dx - s * dy, 14.5 + s * dx + c * dy)
-    });
-    let odd = [f32::NAN, f32::INFINITY, -f32::INFINITY, 1.0e7, -3.0e6];
-    for (k, v) in odd.iter().enumerate() {
-        map.pixels_mut()[k * 97 + 5][k % 2] = *v;
-    }
+    let map = rotated_map_with_odd_samples(fw, fh);
     for filter in ALL_FILTERS {
         for repeat in REPEATS {
             for framing_mode in [FramingMode::EntireFront, FramingMode::StMapToFrontRatio] {
