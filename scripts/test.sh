@@ -3,8 +3,8 @@
 # Vulkan) when no Vulkan driver is present, so every GPU op's parity test
 # runs against its CPU twin with MORPH_REQUIRE_GPU=1 (a missing adapter is a
 # failure, not a skip), and ONNX Runtime for morph-ml's tests
-# (scripts/setup-onnxruntime.sh). Then format, lints and every test in the
-# workspace.
+# (scripts/setup-onnxruntime.sh). Then format, lints, every test in the
+# workspace and the Flamenco job type's tests (Node.js, installed if missing).
 #
 # Usage: bash scripts/test.sh            (CI runs exactly this)
 set -euo pipefail
@@ -36,3 +36,14 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
+
+# The Flamenco job type (integrations/flamenco), its tasks run with the
+# morph-render the CLI tests built.
+if ! command -v node >/dev/null 2>&1; then
+    echo "== installing Node.js for the Flamenco job type's tests"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs >/dev/null
+fi
+echo "== Flamenco job type (node --test)"
+cargo build --quiet -p morph-render
+MORPH_RENDER="$PWD/target/debug/morph-render" node --test integrations/flamenco/test/morph_render.test.js
