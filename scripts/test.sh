@@ -46,4 +46,5 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 echo "== Flamenco job type (node --test)"
 cargo build --quiet -p morph-render
-MORPH_RENDER="$PWD/target/debug/morph-render" node --test integrations/flamenco/test/morph_render.test.js
+MORPH_RENDER="$PWD/target/debug/morph-render" node --test \
+    integrations/flamenco/test/morph_render.test.js integrations/flamenco/test/submit.test.js

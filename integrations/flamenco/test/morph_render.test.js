@@ -15,7 +15,7 @@ const os = require("node:os");
 const path = require("node:path");
 const test = require("node:test");
 
-const { frameChunker, loadJobType } = require("./harness.js");
+const { frameChunker, loadJobType } = require("../flamenco_env.js");
 
 const SCRIPT = path.join(__dirname, "..", "morph_render.js");
 const ROOT = path.join(__dirname, "..", "..", "..");
