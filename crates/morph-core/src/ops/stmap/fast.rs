@@ -23,7 +23,7 @@
 //! Why two passes: streaming the STMap (and writing the output) in 32-pixel
 //! pieces of 32 rows costs about three times what it costs in memory order
 //! on the dev VM (a 1080p read-and-write: 10 ms tiled, 3 ms in rows), while
-//! the Front's taps want the tiles; the band's cells (16 bytes a pixel)
+//! the Front's taps want the tiles; the band's cells (12 bytes a pixel)
 //! bridge the two orders. Measured on the dev VM at 1 thread, 1080p: linear
 //! 19.6 → 18.8–19.2 ms, cubic 36.6 → 34.2–34.4 ms against cells per tile
 //! row; the serpentine tile order then 18.4–18.5 → 16.1–17.0 ms (linear),
@@ -104,29 +104,30 @@ pub(super) const fn has_fast_path(f: u8) -> bool {
     )
 }
 
-/// The first pass's result for one pixel (16 bytes, one load in the second
-/// pass).
+/// The first pass's result for one pixel: 12 bytes, what the pixel is folded
+/// into a negative index (16 bytes with a separate kind field: a prepared
+/// 1080p linear frame 9.9 → 9.5 ms, a one-off call 17.5 → 17.0 ms, within
+/// the dev VM's noise but on that side in every run; a quarter less memory).
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Taps {
-    /// Index in the Front of the footprint's top-left texel (only meaningful
-    /// for [`INSIDE`] pixels): `⌊v⌋·W + ⌊u⌋` for Nearest, the snapped cell's
-    /// `j·W + i` for Linear, `(j−1)·W + i−1` for the cubics.
+    /// Index in the Front of the footprint's top-left texel when every tap
+    /// lies inside the Front: `⌊v⌋·W + ⌊u⌋` for Nearest, the snapped cell's
+    /// `j·W + i` for Linear, `(j−1)·W + i−1` for the cubics; else [`ZERO`]
+    /// or [`GENERAL`].
     idx: i32,
     /// Snapped fraction on x (unused by Nearest).
     fx: f32,
     /// Snapped fraction on y.
     fy: f32,
-    /// What the second pass does with the pixel: [`INSIDE`], [`ZERO`], or
-    /// 0: through the general path (near an edge, with a repeat mode that
-    /// reads texels there).
-    kind: u32,
 }
 
-/// The position is valid and every tap lies inside the Front.
-const INSIDE: u32 = 1;
-/// Transparent black: the position is NaN / out of range, or every tap lies
-/// outside the Front on an axis whose repeat mode is Off.
-const ZERO: u32 = 2;
+/// `Taps::idx` of a transparent black pixel: the position is NaN / out of
+/// range, or every tap lies outside the Front on an axis whose repeat mode
+/// is Off.
+const ZERO: i32 = -1;
+/// `Taps::idx` of a pixel for the general path (near an edge, with a repeat
+/// mode that reads texels there).
+const GENERAL: i32 = -2;
 
 /// First pass: the cells of the STMap samples `st` into `out` (the same
 /// length). The footprint of a cell `i` spans texels `i − lo ..= i + hi`.
@@ -164,12 +165,17 @@ fn cells<const F: u8>(ctx: &Ctx<'_>, st: &[[f32; 4]], out: &mut [Taps]) {
         let out_y = off_y & ((j + hi < 0) | (j - lo >= h));
         let zero = !valid | out_x | out_y;
         // inside and zero exclude each other.
-        let kind = inside as u32 | (zero as u32) << 1;
+        let idx = if inside {
+            idx
+        } else if zero {
+            ZERO
+        } else {
+            GENERAL
+        };
         *c = Taps {
             idx,
             fx: cfx,
             fy: cfy,
-            kind,
         };
     }
 }
@@ -201,16 +207,13 @@ fn gather<const F: u8>(ctx: &Ctx<'_>, c: &[Taps], out: &mut [[f32; 4]], x0: usiz
         _ => 3 * w + 4,
     };
     for (k, (o, c)) in out.iter_mut().zip(c).enumerate() {
-        let taps = match c.kind {
-            INSIDE => {
-                let i = c.idx as usize;
-                rgba.get(i..i + span)
-            }
+        let taps = match c.idx {
             ZERO => {
                 *o = [0.0; 4];
                 continue;
             }
-            _ => None,
+            GENERAL => None,
+            i => rgba.get(i as usize..i as usize + span),
         };
         // Always there for an inside pixel; the general path otherwise.
         let Some(q) = taps else {
@@ -253,7 +256,7 @@ pub(super) fn render<const F: u8>(ctx: &Ctx<'_>) -> Vec<[f32; 4]> {
 }
 
 /// The first pass over the whole STMap, once: what a [`super::PreparedStMap`]
-/// keeps for a sequence (16 bytes a pixel, the STMap's own size), band by
+/// keeps for a sequence (12 bytes a pixel), band by
 /// band in [`gather_band`]'s order.
 pub(super) fn prepare<const F: u8>(ctx: &Ctx<'_>) -> Vec<Taps> {
     let w = ctx.foot.width;

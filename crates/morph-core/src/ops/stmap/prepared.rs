@@ -4,7 +4,7 @@
 //! For the filters with a fast path (Nearest, Linear, Mitchell-Netravali,
 //! Catmull-Rom, on an RGBA Front without Matte or extra channels) the
 //! preparation runs the fast path's first pass once — every pixel's Front
-//! position, snapped cell, first tap and weights, 16 bytes a pixel — so a
+//! position, snapped cell, first tap and weights, 12 bytes a pixel — so a
 //! frame only gathers its taps; [`PreparedStMap::apply_reusing`] also writes
 //! into a recycled frame instead of a fresh, zeroed one. Every other case
 //! runs as [`super::stmap`] does. Results are [`super::stmap`]'s, bit for bit
@@ -38,7 +38,7 @@ impl<'a> PreparedStMap<'a> {
     /// Prepares `stmap` with `params` for Fronts of geometry `front`
     /// ([`Geometry::of`] the first frame): the framing, and for the filters
     /// with a fast path the taps of every pixel (parallel, about the cost of
-    /// one frame's first pass; memory: the STMap's own size again).
+    /// one frame's first pass; memory: 12 bytes a pixel, 25 MB at 1080p).
     ///
     /// # Errors
     /// As [`super::stmap`]: an invalid attribute, or an attribute data window
