@@ -34,18 +34,19 @@
 //! Recorded figures, ms per 1080p frame. The H100 column is criterion's
 //! median (2026-11-22, before the CPU fast path below, so its CPU rows are
 //! old); the dev VM column is the `stmap_bench` example's minimum wall time
-//! over 21 runs (2026-11-23, three runs of the script), timed in the same run
+//! over 21 runs (2026-11-23, three runs of the script, after the 12-byte taps and
+//! Nearest's 4-row bands), timed in the same run
 //! as OpenCV by `benches/opencv_remap_compare.py`, 1 / 2 rayon threads:
 //!
 //! | id | 2-core dev VM (AMD EPYC, KVM), 1 / 2 threads | H100 host (16 cores) + H100 |
 //! |---|---|---|
-//! | cpu/nearest | 14.2–15.0 / 9.5–9.8 | 3.9 |
-//! | cpu/linear | 16.5–16.7 / 8.7–9.1 | 5.5 |
-//! | cpu/mitchell | 33.3–33.4 / 17.0–17.5 | — |
-//! | cpu/catmull-rom | 32.9–33.0 / 16.8–17.2 | 9.9 |
-//! | cpu-sequence/nearest | 5.6–5.7 / 3.1–4.3 | — |
-//! | cpu-sequence/linear | **9.4–9.5 / 4.9–5.0** | — |
-//! | cpu-sequence/catmull-rom | 24.9–25.0 / 12.7–12.8 | — |
+//! | cpu/nearest | 11.2–12.1 / 6.9–7.8 | 3.9 |
+//! | cpu/linear | 16.0–16.1 / 8.7–8.9 | 5.5 |
+//! | cpu/mitchell | 32.7–32.9 / 17.3–17.6 | — |
+//! | cpu/catmull-rom | 32.2–32.6 / 17.0–17.2 | 9.9 |
+//! | cpu-sequence/nearest | 5.4–6.0 / 4.0–4.2 | — |
+//! | cpu-sequence/linear | **9.1–9.4 / 4.8–5.2** | — |
+//! | cpu-sequence/catmull-rom | 24.9–25.4 / 12.6–12.7 | — |
 //! | cpu/anisotropic | 69.6 / 35.7 (5 runs, 2026-11-22) | — |
 //! | cpu/ewa | 219.7 / 112.0 (5 runs, 2026-11-22) | 30.8 |
 //! | gpu-kernel/linear | — | 0.13 |
@@ -62,19 +63,20 @@
 //! H100's 3.35 TB/s (the goal: ≥ 60 %).
 //!
 //! Criterion itself on the dev VM (2 threads, its median, `--measurement-time
-//! 2`, 2026-11-23): cpu/1920x1080/ nearest, linear, catmull-rom 12.2, 12.8,
-//! 19.9 ms; cpu-sequence/1920x1080/ the same 5.8, 8.0 (before the taps were
-//! stored in the gather's order), 15.5 ms.
+//! 2`, 2026-11-23, last run of the day): cpu/1920x1080/ nearest, linear,
+//! catmull-rom 7.8, 9.5, 19.0 ms; cpu-sequence/1920x1080/ the same 4.9, 5.6,
+//! 13.6 ms.
 //!
 //! OpenCV 5.0 `remap` in the same runs (min wall, 1 / 2 threads):
-//! INTER_NEAREST 4.5–4.7 / 2.6–2.9, INTER_LINEAR 9.4–12.1 / 5.9–6.1 (into a
-//! reused `dst`: 10.1–10.7 / 5.9–6.2; with `convertMaps` CV_16SC2 maps 29–34
-//! / 17–20), INTER_CUBIC 48.1–49.1 / 23.2–23.6. Ratios ours / OpenCV on the
-//! minimum: a frame of a sequence, linear **0.88–0.94 / 0.80–0.84** (median
-//! 0.66–0.75 / 0.64–0.68), Catmull-Rom 0.52 / 0.54–0.55; one `stmap()` call,
-//! linear 1.38–1.76 / 1.44–1.49 (median 1.13–1.25), Catmull-Rom 0.67–0.69
-//! / 0.72–0.74, Mitchell 0.68–0.75, nearest 3.1–3.6 (a sequence frame
-//! 1.11–1.37). Before the fast path the same harness gave linear 28.3 /
+//! INTER_NEAREST 4.7–4.8 / 3.2–3.3, INTER_LINEAR 8.8–11.5 / 6.2–6.9 (into a
+//! reused `dst`: 10.1–10.9 / 6.3–7.3; with `convertMaps` CV_16SC2 maps 28–31
+//! / 17–18), INTER_CUBIC 47.9–48.5 / 23.4–23.9. Ratios ours / OpenCV on the
+//! minimum: a frame of a sequence, linear **0.86–0.90 / 0.66–0.75** (median
+//! 0.64–0.89 / 0.66–0.69), Catmull-Rom 0.52 / 0.53–0.54; one `stmap()` call,
+//! linear 1.41–1.80 / 1.30–1.41 (median 1.17–1.32 / 1.07–1.19), Catmull-Rom
+//! 0.67–0.68 / 0.72–0.73, Mitchell 0.68 / 0.72–0.73, nearest 2.3–2.5 /
+//! 2.1–2.4 (a sequence frame 1.14–1.38). Before the fast path the same
+//! harness gave linear 28.3 /
 //! 14.6 ms and Catmull-Rom 55.0 / 28.4 ms. OpenCV's kernels use AVX2 /
 //! AVX-512 chosen at run time; ours are exact f32 at baseline x86-64 (SSE2)
 //! without `unsafe` (an `x86-64-v3` build of the same code is 7–8 % faster:

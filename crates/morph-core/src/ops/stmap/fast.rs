@@ -65,9 +65,9 @@
 //! a tile row at a time they stalled the gather like the tiled map reads
 //! above (a prepared linear frame 12.4 → 9.9 ms at 1 thread). Dev VM,
 //! 1080p, 1 / 2 threads, min of 21 runs: a frame of a sequence, linear
-//! 9.4–9.5 / 4.9–5.0 ms, Catmull-Rom 24.9–25.0 / 12.7–12.8 ms, nearest
-//! (its gather in memory order) 5.6–5.7 / 3.1–4.3 ms; one `stmap()` call
-//! 16.5–16.7 / 8.7–9.1, 32.9–33.0 / 16.8–17.2 and 14.2–15.0 / 9.5–9.8 ms.
+//! 9.1–9.4 / 4.8–5.2 ms, Catmull-Rom 24.9–25.4 / 12.6–12.7 ms, nearest
+//! (its gather in memory order) 5.4–6.0 / 4.0–4.2 ms; one `stmap()` call
+//! 16.0–16.1 / 8.7–8.9, 32.2–32.6 / 17.0–17.2 and 11.2–12.1 / 6.9–7.8 ms.
 //!
 //! Measured on 2026-11-23 (in-process timers, 1 thread, one `stmap()` call,
 //! linear): first pass 6.8 ms, second 9.0 ms, zero-fill 1.4 ms. Tried that
