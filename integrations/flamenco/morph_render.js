@@ -35,7 +35,8 @@ const JOB_TYPE = {
           description: "The morph-render command" },
         { key: "arguments", type: "string", required: true,
           description: "Everything after the command except the frame range: inputs, "
-              + "-o OUTPUT and options, as on a command line (quote with '...' or \"...\"). "
+              + "-o OUTPUT and options, as on a command line (quote with '...' or \"...\"; "
+              + "backslashes in paths are kept). "
               + "Example: plate.####.exr lens.exr -o undist.####.exr --filter ewa" },
         { key: "frames", type: "string", required: true,
           description: "Frames to render. Examples: '1001', '1001-1100', '1001,1005,1010-1020'" },
@@ -88,9 +89,11 @@ function compileJob(job) {
 }
 
 /**
- * Splits a command line into arguments as a POSIX shell would, without
- * expansions: whitespace separates, '...' is literal, "..." keeps \" and \\,
- * and a backslash outside quotes escapes the next character.
+ * Splits a command line into arguments, shell-style but kind to Windows
+ * paths: whitespace separates, '...' is literal, "..." is literal but for
+ * \" (a quote), and outside quotes a backslash escapes only whitespace or a
+ * quote; any other backslash is kept, so C:\plates\a.exr and
+ * \\server\share stay as typed. No expansions ($, ~, globs) of any kind.
  */
 function splitArguments(line) {
     const args = [];
@@ -99,6 +102,7 @@ function splitArguments(line) {
     let quote = null;
     for (let i = 0; i < line.length; i++) {
         const c = line[i];
+        const next = line[i + 1];
         if (quote === "'") {
             if (c === "'") {
                 quote = null;
@@ -108,7 +112,7 @@ function splitArguments(line) {
         } else if (quote === '"') {
             if (c === '"') {
                 quote = null;
-            } else if (c === "\\" && (line[i + 1] === '"' || line[i + 1] === "\\")) {
+            } else if (c === "\\" && next === '"') {
                 current += line[++i];
             } else {
                 current += c;
@@ -116,7 +120,7 @@ function splitArguments(line) {
         } else if (c === "'" || c === '"') {
             quote = c;
             inWord = true;
-        } else if (c === "\\" && i + 1 < line.length) {
+        } else if (c === "\\" && next !== undefined && (next === "'" || next === '"' || /\s/.test(next))) {
             current += line[++i];
             inWord = true;
         } else if (/\s/.test(c)) {

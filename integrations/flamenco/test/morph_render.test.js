@@ -80,6 +80,17 @@ test("arguments are split as a shell would, without expansions", () => {
         "stmap", "my plate.####.exr", "lens map.exr", "-o", "out dir/o.####.exr",
         "--offset", "-1.5,2", "--filter", "ewa", "--frames", "7", "--json",
     ]);
+    // Windows paths keep their backslashes (a backslash escapes only
+    // whitespace and quotes), UNC paths included.
+    const windows = compile({
+        ...base,
+        arguments: String.raw`C:\plates\a.####.exr -o \\farm\renders\o.####.exr "D:\with space\m.exr" x\"y`,
+        frames: "1",
+    });
+    assert.deepEqual(windows[0].commands[0].parameters.args.slice(1, 6), [
+        String.raw`C:\plates\a.####.exr`, "-o", String.raw`\\farm\renders\o.####.exr`,
+        String.raw`D:\with space\m.exr`, 'x"y',
+    ]);
     const frequency = compile({ ...base, command: "frequency", arguments: "p.####.exr --low=lo.####.exr --high hi.####.exr" });
     assert.equal(frequency.length, 3);
 });
