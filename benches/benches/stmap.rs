@@ -92,7 +92,7 @@ use morph_core::Image;
 use morph_core::ops::stmap::StMapInputs;
 use morph_core::ops::stmap::{Geometry, PreparedStMap, StMapFraming, stmap as cpu_stmap};
 use morph_core::params::{StMapFilter, StMapParams};
-use morph_core::test_support::random_image;
+use morph_core::test_support::{random_image, rotation_stmap};
 use morph_gpu::GpuContext;
 use morph_gpu::ops::stmap::{stmap as gpu_stmap, stmap_on_device};
 
@@ -104,27 +104,6 @@ const FILTERS: &[(&str, StMapFilter)] = &[
     ("anisotropic", StMapFilter::Anisotropic),
     ("ewa", StMapFilter::Ewa),
 ];
-
-/// The STMap of a `zoom`× scale and `angle` rotation about the centre of a
-/// `w × h` Front (s, t normalised, t from the bottom).
-fn rotation_map(w: u32, h: u32, angle: f64, zoom: f64) -> Image {
-    let (c, s) = (angle.cos(), angle.sin());
-    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-    let pixels = (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let (dx, dy) = ((x as f64 + 0.5 - cx) * zoom, (y as f64 + 0.5 - cy) * zoom);
-            let (u, v) = (cx + c * dx - s * dy, cy + s * dx + c * dy);
-            [
-                (u / w as f64) as f32,
-                ((h as f64 - v) / h as f64) as f32,
-                0.0,
-                1.0,
-            ]
-        })
-        .collect();
-    Image::from_pixels(w, h, pixels)
-}
 
 /// Sizes the issue asks for: 1080p and 4K.
 const SIZES: &[(u32, u32)] = &[(1920, 1080), (3840, 2160)];
@@ -179,7 +158,7 @@ fn bench_stmap(c: &mut Criterion) {
     };
     for &(w, h) in SIZES {
         let front = random_image(w, h, 1, 0.0, 1.0);
-        let map = rotation_map(w, h, 0.3, 0.9);
+        let map = rotation_stmap(w, h, 0.3, 0.9);
         let inputs = StMapInputs {
             front: &front,
             stmap: &map,

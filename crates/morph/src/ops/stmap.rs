@@ -67,30 +67,15 @@ mod tests {
 
     use morph_core::ops::stmap::Geometry;
     use morph_core::params::{RenderingPlatform, StMapFilter};
-    use morph_core::test_support::{no_gpu, random_image};
+    use morph_core::test_support::{no_gpu, random_image, rotation_stmap};
     use morph_gpu::GpuContext;
 
     use super::*;
 
-    /// A 0.8× zoom with a 0.2 rad rotation, as an STMap of `w × h`.
-    fn rotation_map(w: u32, h: u32) -> Image {
-        let (c, s) = (0.2f64.cos(), 0.2f64.sin());
-        let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-        let pixels = (0..h)
-            .flat_map(|y| (0..w).map(move |x| (x, y)))
-            .map(|(x, y)| {
-                let (dx, dy) = ((x as f64 + 0.5 - cx) * 0.8, (y as f64 + 0.5 - cy) * 0.8);
-                let (u, v) = (cx + c * dx - s * dy, cy + s * dx + c * dy);
-                [(u / w as f64) as f32, (1.0 - v / h as f64) as f32, 0.0, 1.0]
-            })
-            .collect();
-        Image::from_pixels(w, h, pixels)
-    }
-
     /// `stmap_prepared` gives `stmap`'s result on each backend, frame after
     /// frame with the last one recycled, and refuses a Front of another size.
     fn check_prepared(engine: &Engine) {
-        let map = rotation_map(61, 47);
+        let map = rotation_stmap(61, 47, 0.2, 0.8);
         let params = StMapParams {
             filter_mode: StMapFilter::Linear,
             ..Default::default()
