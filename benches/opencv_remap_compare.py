@@ -29,7 +29,7 @@ burst of load from other processes hits both alike. Prints min and median of
 wall and CPU time per pair and the ratios ours / OpenCV (below 1: ours is
 faster).
 
-    cargo build --release -p morph-core --example stmap_bench
+    cargo build --release -p morph-core --features test-support --example stmap_bench
     pip install opencv-python-headless numpy
     python3 benches/opencv_remap_compare.py [--threads 1 2] [--runs 21]
 """
@@ -118,7 +118,7 @@ def main():
     ap.add_argument("--only", nargs="+", help="run only the rows whose ours name is listed (e.g. linear seq:linear)")
     args = ap.parse_args()
     if not args.bench.exists():
-        raise SystemExit(f"{args.bench} missing: cargo build --release -p morph-core --example stmap_bench")
+        raise SystemExit(f"{args.bench} missing: cargo build --release -p morph-core --features test-support --example stmap_bench")
     w, h = (int(v) for v in args.size.split("x"))
     rng = np.random.default_rng(1)
     src = rng.random((h, w, 4), dtype=np.float32)

@@ -36,6 +36,7 @@ use std::time::Instant;
 use morph_core::image::{ExtraChannel, SampleFormat};
 use morph_core::ops::stmap::{Geometry, PreparedStMap, StMapInputs, stmap};
 use morph_core::params::{RepeatMode, StMapFilter, StMapParams};
+use morph_core::test_support::rotation_stmap;
 use morph_core::{Image, Result};
 
 const FILTERS: &[(&str, StMapFilter)] = &[
@@ -55,27 +56,6 @@ const REPEATS: &[RepeatMode] = &[
     RepeatMode::Tiled,
     RepeatMode::Last,
 ];
-
-/// The STMap of a `zoom`× scale and `angle` rotation about the centre of a
-/// `w × h` Front (as `benches/benches/stmap.rs` and the Python script).
-fn rotation_map(w: u32, h: u32, angle: f64, zoom: f64) -> Image {
-    let (c, s) = (angle.cos(), angle.sin());
-    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-    let pixels = (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let (dx, dy) = ((x as f64 + 0.5 - cx) * zoom, (y as f64 + 0.5 - cy) * zoom);
-            let (u, v) = (cx + c * dx - s * dy, cy + s * dx + c * dy);
-            [
-                (u / w as f64) as f32,
-                ((h as f64 - v) / h as f64) as f32,
-                0.0,
-                1.0,
-            ]
-        })
-        .collect();
-    Image::from_pixels(w, h, pixels)
-}
 
 /// The identity map, computed in f32 as a user's tool would write it.
 fn identity_map(w: u32, h: u32) -> Image {
@@ -168,11 +148,11 @@ fn print_hashes(w: u32, h: u32) -> Result<()> {
     });
     let matte = front(w, h, 4);
     let maps = [
-        ("zoom0.9-rot0.3", rotation_map(w, h, 0.3, 0.9)),
+        ("zoom0.9-rot0.3", rotation_stmap(w, h, 0.3, 0.9)),
         ("identity", identity_map(w, h)),
-        ("zoom8-rot0.5", rotation_map(w, h, 0.5, 8.0)),
-        ("zoom0.33-rot0.2", rotation_map(w, h, 0.2, 1.0 / 3.0)),
-        ("zoom1.3-rot-1", rotation_map(w, h, -1.0, 1.3)),
+        ("zoom8-rot0.5", rotation_stmap(w, h, 0.5, 8.0)),
+        ("zoom0.33-rot0.2", rotation_stmap(w, h, 0.2, 1.0 / 3.0)),
+        ("zoom1.3-rot-1", rotation_stmap(w, h, -1.0, 1.3)),
     ];
     for (map_name, map) in &maps {
         for &(name, filter) in FILTERS {
@@ -297,7 +277,7 @@ fn main() -> Result<()> {
         return print_hashes(w, h);
     }
     let f = front(w, h, 1);
-    let map = rotation_map(w, h, 0.3, 0.9);
+    let map = rotation_stmap(w, h, 0.3, 0.9);
     let mut bench = Bench::new(&f, &map);
     if serve {
         for &(name, _) in FILTERS {
