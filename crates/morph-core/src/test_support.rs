@@ -554,7 +554,8 @@ mod frequency_cases {
         random_image(w, h, seed, 0.05, 1.05)
     }
 
-    /// Parameter sets: both filters × every radius of [`RADII`], in 2 bands
+    /// Parameter sets: both filters × radii 0, 0.5, 5, 50 and 1000 px
+    /// (identity, a fractional end tap, small, medium, the largest), in 2 bands
     /// (uniform radii) and 3 bands (different radii per axis), centre & scale
     /// alternating.
     pub fn frequency_param_sets() -> Vec<FrequencyParams> {

@@ -4,7 +4,7 @@
 //!   `name.@@@.png`, `name.$F4.exr`, single files), frame ranges
 //!   (`1001-1100`, `1001-1100x2`, `1,5,10-20`, negative frames), discovery of
 //!   the frames on disk and the missing-frame policy;
-//! - [`format`] — reading and writing EXR, PNG, TIFF, JPEG (read) and DPX
+//! - [`format`](mod@format) — reading and writing EXR, PNG, TIFF, JPEG (read) and DPX
 //!   into [`morph_core::Image`], with header limits checked before any
 //!   allocation and atomic writes (temp file + rename) so a failure never
 //!   leaves a partial file;
