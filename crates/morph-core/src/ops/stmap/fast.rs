@@ -310,8 +310,15 @@ fn tile_rows<const F: u8>(w: usize, rows: usize) -> impl Iterator<Item = (usize,
     let tile = tile_cols::<F>(w);
     (0..w).step_by(tile).enumerate().flat_map(move |(t, x0)| {
         let x1 = (x0 + tile).min(w);
-        (0..rows).map(move |rr| (x0, x1, if t % 2 == 1 { rows - 1 - rr } else { rr }))
+        (0..rows).map(move |k| (x0, x1, serpentine(t, k, rows)))
     })
+}
+
+/// The `k`-th row visited in tile `t` of a band of `rows` rows: down the
+/// even tiles, up the odd ones (its own inverse).
+#[inline(always)]
+fn serpentine(t: usize, k: usize, rows: usize) -> usize {
+    if t % 2 == 1 { rows - 1 - k } else { k }
 }
 
 /// The first pass over the band of rows `y0..` (`c`: whole rows' worth),
@@ -326,8 +333,9 @@ fn band_taps<const F: u8>(ctx: &Ctx<'_>, y0: usize, c: &mut [Taps]) {
     for r in 0..rows {
         for (t, x0) in (0..w).step_by(tile).enumerate() {
             let x1 = (x0 + tile).min(w);
-            let rr = if t % 2 == 1 { rows - 1 - r } else { r };
-            let at = x0 * rows + rr * (x1 - x0);
+            // Tiles before this one hold x0 · rows taps; within it, row r
+            // is visited k-th.
+            let at = x0 * rows + serpentine(t, r, rows) * (x1 - x0);
             cells::<F>(ctx, &st[r * w + x0..r * w + x1], &mut c[at..at + x1 - x0]);
         }
     }
