@@ -1,4 +1,9 @@
 //! The error type of morph-io. Every variant names the file it is about.
+//!
+//! A variant that wraps another error prints it in its message and keeps it
+//! in a `cause` field, not as [`std::error::Error::source`]: both would print
+//! it twice in an error chain (`{:#}`: "x.png: Is a directory: Is a
+//! directory").
 
 use std::path::PathBuf;
 
@@ -10,13 +15,12 @@ pub type Result<T, E = IoError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum IoError {
     /// The operating system refused (missing file, permissions, disk full).
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// What the OS said.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file is not a valid image of its format (truncated, corrupt).
     #[error("{path}: {message}")]
@@ -36,13 +40,12 @@ pub enum IoError {
         message: String,
     },
     /// A header whose size is over the limits; refused before allocating.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Limits {
         /// The file.
         path: PathBuf,
         /// The limit that was hit.
-        #[source]
-        source: morph_core::Error,
+        cause: morph_core::Error,
     },
     /// A malformed sequence pattern or frame range.
     #[error("invalid {what} '{input}': {message}")]
@@ -106,22 +109,21 @@ pub enum IoError {
     /// A NaN sample where the file format cannot store one (integer formats);
     /// refused rather than written as a made-up value. (Infinities are
     /// clamped like any value outside 0..1.)
-    #[error("{path}: {source}; integer formats cannot store it")]
+    #[error("{path}: {cause}; integer formats cannot store it")]
     NonFinite {
         /// The file being written.
         path: PathBuf,
         /// The pixel, channel and value.
-        #[source]
-        source: morph_core::Error,
+        cause: morph_core::Error,
     },
 }
 
 impl IoError {
     /// Shorthand for [`IoError::Io`].
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         IoError::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 
@@ -142,10 +144,10 @@ impl IoError {
     }
 
     /// Shorthand for [`IoError::Limits`].
-    pub fn limits(path: impl Into<PathBuf>, source: morph_core::Error) -> Self {
+    pub fn limits(path: impl Into<PathBuf>, cause: morph_core::Error) -> Self {
         IoError::Limits {
             path: path.into(),
-            source,
+            cause,
         }
     }
 

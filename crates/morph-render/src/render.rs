@@ -3,6 +3,8 @@
 //! into exit code 1 (after the other frames with `--keep-going`).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -148,6 +150,15 @@ pub fn write_options_from(
 /// Renders `frames`: for each, unless every output exists and
 /// `skip_existing` is set, calls `work` and writes what it returns.
 ///
+/// Writing runs on its own thread, one frame behind the work: frame N is
+/// encoded and written while frame N + 1 is read and computed (an EXR
+/// write costs more than most ops' compute; on the GPU, far more). At most
+/// two frames are held: the one being written and the one waiting for it.
+/// Events keep the frames' order (the writer reports them all), a frame's
+/// `write_ms` is its own, and without `keep_going` nothing is written after
+/// the first failure — read, compute or write — so the frames on disk are
+/// the ones before it, as with a serial loop.
+///
 /// `outputs(frame)` gives the files a frame writes (for `--skip-existing`).
 pub fn run_frames(
     settings: &LoopSettings<'_>,
@@ -164,28 +175,109 @@ pub fn run_frames(
         frames: frames.len(),
         output: first_output,
     });
-    let (mut done, mut skipped, mut failed) = (0, 0, 0);
-    let mut first_error = None;
-    for source in frames {
-        if let Some(from) = source.held_from {
-            reporter.event(Event::Warning {
-                frame: Some(source.frame),
-                message: &format!("input frame missing, holding frame {from}"),
-            });
+    let stop = AtomicBool::new(false);
+    let tally = std::thread::scope(|scope| {
+        // A rendezvous channel: the work waits for the writer to take its
+        // frame, so no more than two frames are in memory.
+        let (send, receive) = mpsc::sync_channel::<Step>(0);
+        let writer = std::thread::Builder::new()
+            .name("morph-writer".into())
+            .spawn_scoped(scope, || {
+                writer_loop(receive, &reporter, write, settings.keep_going, &stop)
+            })
+            .expect("spawning the writer thread");
+        for source in frames {
+            if stop.load(Ordering::Acquire) {
+                break;
+            }
+            if let Some(from) = source.held_from {
+                let _ = send.send(Step::Held(source.frame, from));
+            }
+            let step = if settings.skip_existing
+                && outputs(source.frame).iter().all(|p| p.exists())
+            {
+                Step::Skip(source.frame)
+            } else {
+                Step::Frame(source.frame, work(source))
+            };
+            let fatal = matches!(step, Step::Frame(_, Err(_))) && !settings.keep_going;
+            if send.send(step).is_err() || fatal {
+                break;
+            }
         }
-        if settings.skip_existing && outputs(source.frame).iter().all(|p| p.exists()) {
-            reporter.event(Event::Skip {
-                frame: source.frame,
-                reason: "outputs exist",
-            });
-            skipped += 1;
+        drop(send);
+        writer.join().expect("the writer thread does not panic")
+    });
+    reporter.event(Event::Finish {
+        done: tally.done,
+        skipped: tally.skipped,
+        failed: tally.failed,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+    });
+    match tally.first_error {
+        Some(e) => Err(Failure::Frame(e)),
+        None => Ok(()),
+    }
+}
+
+/// What the frame loop hands the writer thread, in frame order.
+enum Step {
+    /// A missing input frame is held from another: (frame, held from).
+    Held(i64, i64),
+    /// The frame's outputs exist (`--skip-existing`).
+    Skip(i64),
+    /// The frame's work: its images, or why it failed.
+    Frame(i64, anyhow::Result<FrameOutput>),
+}
+
+/// The writer's count of the frames.
+#[derive(Default)]
+struct Tally {
+    done: usize,
+    skipped: usize,
+    failed: usize,
+    first_error: Option<anyhow::Error>,
+}
+
+/// The writer thread: writes each frame's images and reports every step;
+/// after a failure without `keep_going` it raises `stop` and writes nothing
+/// more.
+fn writer_loop(
+    steps: mpsc::Receiver<Step>,
+    reporter: &Reporter,
+    write: &WriteOptions,
+    keep_going: bool,
+    stop: &AtomicBool,
+) -> Tally {
+    let mut tally = Tally::default();
+    for step in steps {
+        let (frame, result) = match step {
+            Step::Held(frame, from) => {
+                reporter.event(Event::Warning {
+                    frame: Some(frame),
+                    message: &format!("input frame missing, holding frame {from}"),
+                });
+                continue;
+            }
+            Step::Skip(frame) => {
+                reporter.event(Event::Skip {
+                    frame,
+                    reason: "outputs exist",
+                });
+                tally.skipped += 1;
+                continue;
+            }
+            Step::Frame(frame, result) => (frame, result),
+        };
+        if tally.first_error.is_some() && !keep_going {
+            // Computed before the work saw `stop`; not written.
             continue;
         }
-        match render_one(source, write, &mut work) {
+        match result.and_then(|out| write_frame(out, write)) {
             Ok((written, read_ms, compute_ms, write_ms)) => {
-                done += 1;
+                tally.done += 1;
                 reporter.event(Event::Frame {
-                    frame: source.frame,
+                    frame,
                     outputs: written,
                     read_ms,
                     compute_ms,
@@ -193,47 +285,34 @@ pub fn run_frames(
                 });
             }
             Err(e) => {
-                failed += 1;
+                tally.failed += 1;
                 reporter.event(Event::Error {
-                    frame: Some(source.frame),
+                    frame: Some(frame),
                     message: &format!("{e:#}"),
                 });
-                let e = e.context(format!("frame {} failed", source.frame));
-                if first_error.is_none() {
-                    first_error = Some(e);
+                if tally.first_error.is_none() {
+                    tally.first_error = Some(e.context(format!("frame {frame} failed")));
                 }
-                if !settings.keep_going {
-                    break;
+                if !keep_going {
+                    stop.store(true, Ordering::Release);
                 }
             }
         }
     }
-    reporter.event(Event::Finish {
-        done,
-        skipped,
-        failed,
-        elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
-    });
-    match first_error {
-        Some(e) => Err(Failure::Frame(e)),
-        None => Ok(()),
-    }
+    tally
 }
 
 type Rendered = (Vec<String>, f64, f64, f64);
 
-fn render_one(
-    source: &FrameSource,
-    write: &WriteOptions,
-    work: &mut impl FnMut(&FrameSource) -> anyhow::Result<FrameOutput>,
-) -> anyhow::Result<Rendered> {
-    let out = work(source)?;
+/// Writes a frame's images in order; if one fails, removes the ones before
+/// it, so a failed frame leaves none of its files.
+fn write_frame(out: FrameOutput, write: &WriteOptions) -> anyhow::Result<Rendered> {
     let t = Instant::now();
     let mut written = Vec::with_capacity(out.images.len());
     for (path, image) in &out.images {
         if let Err(e) = format::write_image(path, image, write) {
             // Each file is atomic; also take back this frame's earlier
-            // outputs so a failed frame leaves none of its files.
+            // outputs.
             for done in &written {
                 let _ = std::fs::remove_file(done);
             }

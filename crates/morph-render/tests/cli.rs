@@ -310,6 +310,60 @@ fn a_frame_that_cannot_be_written_exits_1_and_leaves_no_file() {
     assert!(dir.path().join("o.1003.png").is_file(), "--keep-going");
 }
 
+
+/// Writes run one frame behind the work: without --keep-going a failed write
+/// still stops the render there (the next frame, already computed, is not
+/// written), and the events stay in frame order.
+#[test]
+fn a_failed_write_stops_the_render_without_keep_going() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("o.1002.png")).unwrap();
+    let o = run(&[
+        "--json",
+        "clamp",
+        s(&testdata("pan/pan.####.png")),
+        "-f",
+        "1001-1005",
+        "-o",
+        s(&dir.path().join("o.####.png")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let events: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let kinds: Vec<(&str, i64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["frame"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("start", -1),
+            ("frame", 1001),
+            ("error", 1002),
+            ("finish", -1),
+            ("error", -1)
+        ],
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(events[3]["done"], 1);
+    assert_eq!(events[3]["failed"], 1);
+    let message = events[2]["message"].as_str().unwrap();
+    assert!(message.contains("o.1002.png"), "{message}");
+    assert_eq!(message.matches("os error").count(), 1, "the cause once: {message}");
+    assert!(dir.path().join("o.1001.png").is_file());
+    for f in 1003..=1005 {
+        let p = dir.path().join(format!("o.{f}.png"));
+        assert!(!p.exists(), "{} written after the failure", p.display());
+    }
+}
 #[test]
 fn info_describes_a_sequence() {
     let o = run(&["info", s(&testdata("sprite/sprite.####.exr"))]);

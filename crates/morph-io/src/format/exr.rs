@@ -731,7 +731,7 @@ fn to_samples(
                 if v.is_nan() {
                     return Err(IoError::NonFinite {
                         path: path.to_owned(),
-                        source: morph_core::Error::NonFinite {
+                        cause: morph_core::Error::NonFinite {
                             x: (i % width as usize) as u32,
                             y: (i / width as usize) as u32,
                             channel: name.to_owned(),

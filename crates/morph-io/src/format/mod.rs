@@ -591,7 +591,7 @@ pub(crate) fn quantize(
                 let w = image.width() as usize;
                 return Err(IoError::NonFinite {
                     path: path.to_owned(),
-                    source: morph_core::Error::NonFinite {
+                    cause: morph_core::Error::NonFinite {
                         x: (i % w) as u32,
                         y: (i / w) as u32,
                         channel: name.to_owned(),
