@@ -193,8 +193,7 @@ pub fn run_frames(
             if let Some(from) = source.held_from {
                 let _ = send.send(Step::Held(source.frame, from));
             }
-            let step = if settings.skip_existing
-                && outputs(source.frame).iter().all(|p| p.exists())
+            let step = if settings.skip_existing && outputs(source.frame).iter().all(|p| p.exists())
             {
                 Step::Skip(source.frame)
             } else {

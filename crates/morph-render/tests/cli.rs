@@ -310,7 +310,6 @@ fn a_frame_that_cannot_be_written_exits_1_and_leaves_no_file() {
     assert!(dir.path().join("o.1003.png").is_file(), "--keep-going");
 }
 
-
 /// Writes run one frame behind the work: without --keep-going a failed write
 /// still stops the render there (the next frame, already computed, is not
 /// written), and the events stay in frame order.
@@ -357,7 +356,11 @@ fn a_failed_write_stops_the_render_without_keep_going() {
     assert_eq!(events[3]["failed"], 1);
     let message = events[2]["message"].as_str().unwrap();
     assert!(message.contains("o.1002.png"), "{message}");
-    assert_eq!(message.matches("os error").count(), 1, "the cause once: {message}");
+    assert_eq!(
+        message.matches("os error").count(),
+        1,
+        "the cause once: {message}"
+    );
     assert!(dir.path().join("o.1001.png").is_file());
     for f in 1003..=1005 {
         let p = dir.path().join(format!("o.{f}.png"));

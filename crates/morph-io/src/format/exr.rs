@@ -845,10 +845,13 @@ pub(crate) fn write(
     };
     write_atomic(path, |w| {
         catch_panics(path, || {
-            exr_image
-                .write()
-                .to_buffered(w)
-                .map_err(|e| write_error(path, e))
+            let encoding = exr_image.layer_data.encoding;
+            if super::exr_zip::handles(encoding.compression, encoding.blocks, encoding.line_order) {
+                super::exr_zip::write(&exr_image, w)
+            } else {
+                exr_image.write().to_buffered(w)
+            }
+            .map_err(|e| write_error(path, e))
         })
         .map_err(|e| match e {
             IoError::Decode { path, message } => IoError::Encode { path, message },

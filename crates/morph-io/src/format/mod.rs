@@ -33,6 +33,7 @@
 mod atomic;
 mod dpx;
 mod exr;
+mod exr_zip;
 mod jpeg;
 mod png;
 mod raster;
