@@ -205,7 +205,10 @@ pub fn run_frames(
             }
         }
         drop(send);
-        writer.join().expect("the writer thread does not panic")
+        // A panic there is passed on as it was.
+        writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
     reporter.event(Event::Finish {
         done: tally.done,
