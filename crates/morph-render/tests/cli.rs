@@ -290,20 +290,21 @@ fn single_file_output_for_many_frames_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
+/// `clamp` of the plate's frames `range` into `dir`/o.####.png, where a
+/// directory stands in the way of frame 1002's output, so its write fails.
+fn clamp_with_a_blocked_frame(dir: &Path, range: &str, extra: &[&str]) -> Output {
+    std::fs::create_dir(dir.join("o.1002.png")).unwrap();
+    let input = testdata("pan/pan.####.png");
+    let output = dir.join("o.####.png");
+    let mut args = vec!["clamp", s(&input), "-f", range, "-o", s(&output)];
+    args.extend(extra);
+    run(&args)
+}
+
 #[test]
 fn a_frame_that_cannot_be_written_exits_1_and_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
-    // A directory where frame 1002's output should go makes its write fail.
-    std::fs::create_dir(dir.path().join("o.1002.png")).unwrap();
-    let o = run(&[
-        "clamp",
-        s(&testdata("pan/pan.####.png")),
-        "-f",
-        "1001-1003",
-        "-o",
-        s(&dir.path().join("o.####.png")),
-        "--keep-going",
-    ]);
+    let o = clamp_with_a_blocked_frame(dir.path(), "1001-1003", &["--keep-going"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("frame 1002"), "{}", stderr(&o));
     assert!(dir.path().join("o.1001.png").is_file());
@@ -316,16 +317,7 @@ fn a_frame_that_cannot_be_written_exits_1_and_leaves_no_file() {
 #[test]
 fn a_failed_write_stops_the_render_without_keep_going() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("o.1002.png")).unwrap();
-    let o = run(&[
-        "--json",
-        "clamp",
-        s(&testdata("pan/pan.####.png")),
-        "-f",
-        "1001-1005",
-        "-o",
-        s(&dir.path().join("o.####.png")),
-    ]);
+    let o = clamp_with_a_blocked_frame(dir.path(), "1001-1005", &["--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let events: Vec<serde_json::Value> = stdout(&o)
         .lines()
