@@ -16,7 +16,9 @@ Cases (motion from t = 0 to t = 1): translation (13.3, -7.6) px, large
 (61.5, -27.25) px, rotation 2 degrees, zoom x1.04, layers (background
 (-6, 3) px, a 180-px disk moving (24, 10) px over it), brightness ((8.5, 4.5)
 px, gain 1.3 + 0.05 at t = 1, halfway at 0.5), noise ((4.2, 2.9) px, sigma
-3/255 grain in every frame).
+3/255 grain in every frame), deform ((5, -3) px and a smooth non-rigid
+displacement of five 6-14 px bumps), objects (background (-4, 2) px, three
+overlapping disks of other photos moving 27-31 px in different directions).
 
 Methods:
   blend      (A + B)/2.
@@ -67,12 +69,61 @@ import flow_compare as fc  # noqa: E402  (the shared photo mosaic and motion)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BORDER = 16
-CASES = ["translation", "large", "rotation", "zoom", "layers", "brightness", "noise"]
+CASES = ["translation", "large", "rotation", "zoom", "layers", "brightness", "noise",
+         "deform", "objects"]
+# The two cases flow_compare.py does not have: their background motion.
+BASE_MOTION = {"deform": ("translation", (5.0, -3.0)), "objects": ("translation", (-4.0, 2.0))}
+
+
+def deformation(xs, ys, w, h):
+    """A smooth non-rigid displacement over the frame at t = 1, px: five
+    Gaussian bumps (sigma 12 % of the width) of 6-14 px in fixed
+    directions, the kind of motion a face, cloth or water makes."""
+    rng = np.random.default_rng(7)
+    dx, dy = np.zeros_like(xs), np.zeros_like(ys)
+    sigma = 0.12 * w
+    for _ in range(5):
+        cx, cy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.15, 0.85) * h
+        amp, ang = rng.uniform(6.0, 14.0), rng.uniform(0, 2 * np.pi)
+        g = amp * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * sigma ** 2))
+        dx += g * np.cos(ang)
+        dy += g * np.sin(ang)
+    return dx, dy
+
+
+# Three disks for "objects" (back to front): centre at t = 0 (fractions of
+# the frame), radius (fraction of the height), motion to t = 1 (px), and
+# the point of the mosaic each one shows.
+OBJECTS = [
+    ((0.30, 0.40), 0.22, (30.0, 6.0), (1500.0, 400.0)),
+    ((0.62, 0.45), 0.17, (-22.0, 12.0), (300.0, 1000.0)),
+    ((0.45, 0.70), 0.12, (9.0, -26.0), (1900.0, 1100.0)),
+]
+
+
+def random_objects(seed):
+    """Case "objectsN": 3-5 disks (radius 6-20 % of the height, 10-35 px
+    in any direction, textures from anywhere in the mosaic) over a
+    background moving up to 8 px, drawn from seed N."""
+    rng = np.random.default_rng(1000 + seed)
+    disks = []
+    for _ in range(rng.integers(3, 6)):
+        speed, ang = rng.uniform(10.0, 35.0), rng.uniform(0, 2 * np.pi)
+        disks.append(((rng.uniform(0.2, 0.8), rng.uniform(0.25, 0.75)), rng.uniform(0.06, 0.2),
+                      (speed * np.cos(ang), speed * np.sin(ang)),
+                      (rng.uniform(300, 1980), rng.uniform(300, 1100))))
+    base = tuple(rng.uniform(-8.0, 8.0, 2))
+    return disks, base
 
 
 def frame_at(name, src, sprite, w, h, t, rng_seed):
     """The scene at time t (uint8 RGB)."""
-    kind, value = fc.CASES[name]
+    objects = OBJECTS
+    if name.startswith("objects") and name != "objects":
+        objects, base = random_objects(int(name[len("objects"):]))
+        kind, value = "translation", base
+    else:
+        kind, value = BASE_MOTION.get(name) or fc.CASES[name]
     origin = ((src.shape[1] - w) / 2.0, (src.shape[0] - h) / 2.0)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
     m = fc.affine(kind, value, w, h)
@@ -80,7 +131,24 @@ def frame_at(name, src, sprite, w, h, t, rng_seed):
     mt = (1.0 - t) * ident + t * m  # every point moves linearly
     mi = cv2.invertAffineTransform(mt)
     px, py = fc.apply(mi, xs, ys)
+    if name == "deform":
+        # A point p of frame 0 is at p + t D(p) at t: the source of pixel
+        # x is the fixed point p = x - t D(p) (D is smooth: 8 steps leave
+        # it converged far below a hundredth of a pixel).
+        qx, qy = xs.copy(), ys.copy()
+        for _ in range(8):
+            dx, dy = deformation(qx, qy, w, h)
+            qx, qy = xs - t * dx, ys - t * dy
+        px, py = fc.apply(mi, qx, qy)
     img = fc.remap(src, px, py, origin)
+    if name.startswith("objects"):
+        for (fx, fy), r, motion, face in objects:
+            c = np.array([fx * w, fy * h]) + t * np.array(motion)
+            radius = r * h
+            tex = fc.remap(src, xs - c[0], ys - c[1], face)
+            d = np.sqrt((xs - c[0]) ** 2 + (ys - c[1]) ** 2)
+            matte = np.clip(radius + 0.5 - d, 0.0, 1.0)[..., None]
+            img = tex * matte + img * (1 - matte)
     if name == "layers":
         radius, centre, motion = 180.0, np.array([0.36 * w, 0.45 * h]), np.array([24.0, 10.0])
         face = np.array([520.0, 230.0])
@@ -170,7 +238,7 @@ class MorphServe:
     (like OpenCV's), one timed library call (flow both ways, pair analysis,
     in-between) per `once`, the in-between read back at the end."""
 
-    def __init__(self, a, b, tmp, quality, binary):
+    def __init__(self, a, b, tmp, quality, binary, extra=()):
         h, w = a.shape[:2]
         self.shape = (h, w)
         paths = []
@@ -182,7 +250,7 @@ class MorphServe:
             paths.append(str(p))
         self.out_path = tmp / f"serve_{quality.replace('/', '_')}.f32"
         cmd = [str(binary), *paths, str(w), str(h), str(self.out_path), "--quality", quality,
-               "--time", "0.5", "--serve"]
+               "--time", "0.5", "--serve", *extra]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
         if self.proc.stdout.readline().strip() != "ready":
@@ -231,6 +299,7 @@ def main():
     ap.add_argument("--bin", default=str(ROOT / "target/release/morph-render"))
     ap.add_argument("--bench-bin", default=str(ROOT / "target/release/examples/interp_bench"))
     ap.add_argument("--no-ffmpeg", action="store_true")
+    ap.add_argument("--extra", default="", help="flags passed on to interp_bench (tuning)")
     ap.add_argument("--no-ml", action="store_true", help="skip --method ml (ONNX Runtime)")
     args = ap.parse_args()
     w, h = map(int, args.size.split("x"))
@@ -255,7 +324,8 @@ def main():
             if not args.no_ffmpeg:
                 runners["ffmpeg mci"] = Ffmpeg(a, b, tmp)
             for q in args.quality:
-                runners[f"morph {q}"] = MorphServe(a, b, tmp, q, bench_binary)
+                runners[f"morph {q}"] = MorphServe(a, b, tmp, q, bench_binary,
+                                                   args.extra.split())
             if not args.no_ml:
                 runners["morph ml"] = Morph(a, b, tmp, "1/4", binary, "ml")
                 runners["morph ml"].once()  # warm-up: writes the engine cache

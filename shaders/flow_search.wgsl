@@ -15,7 +15,9 @@
 //             4 rw   patches  array<vec2<f32>> (nx × ny, row-major)
 //   densify:  1 read level0   2 read image1   3 read patches_in array<vec2<f32>>
 //             4 rw   dense    array<vec2<f32>> (width × height)
-// Workgroup sizes: upsample and densify (16, 16), one invocation per pixel;
+//   select:   1 read level0   2 read image1   3 read densified, 4 read refined
+//             5 rw   selected (all array<vec2<f32>>, width × height)
+// Workgroup sizes: upsample, densify and select (16, 16), one invocation per pixel;
 // search (8, 8), one invocation per patch (x across nx, y across ny). The
 // search's workgroup first loads the template region of its 8×8 patches
 // (N, Nx, Ny of frame A) into workgroup memory when it fits TILE × TILE
@@ -36,6 +38,9 @@
 @group(0) @binding(4) var<storage, read_write> patches: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read> patches_in: array<vec2<f32>>;
 @group(0) @binding(4) var<storage, read_write> dense: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read> densified: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read> refined: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> selected: array<vec2<f32>>;
 
 // Output pixel i samples the source at (i + 0.5) / scale - 0.5; vectors ×
 // scale (upsample.rs `upsample_bilinear`).
@@ -285,4 +290,54 @@ fn densify(@builtin(global_invocation_id) id: vec3<u32>) {
         }
     }
     dense[id.y * w + id.x] = vec2<f32>(su / sw, sv / sw);
+}
+
+// select.rs: the 5×5 window of the select pass.
+const SELECT_R: i32 = 2;
+// select.rs SELECT_RATIO.
+const SELECT_RATIO: f32 = 0.8;
+
+// select.rs `warp_error`: densification's |B(x + u) − A(x)| at pixel (x, y).
+fn warp_error(x: i32, y: i32, u: vec2<f32>) -> f32 {
+    let wf = f32(params.width);
+    let hf = f32(params.height);
+    let ux = clamp(u.x, -wf - 1.0, wf + 1.0);
+    let uy = clamp(u.y, -hf - 1.0, hf + 1.0);
+    let flx = floor(ux);
+    let fly = floor(uy);
+    let ix = x + i32(flx);
+    let iy = y + i32(fly);
+    let fx = ux - flx;
+    let fy = uy - fly;
+    let top = b_at(ix, iy) + fx * (b_at(ix + 1, iy) - b_at(ix, iy));
+    let bottom = b_at(ix, iy + 1) + fx * (b_at(ix + 1, iy + 1) - b_at(ix, iy + 1));
+    return abs(top + fy * (bottom - top) - level0[u32(y) * params.width + u32(x)].x);
+}
+
+// select.rs `keep_better` (pass 7b): the densified vector where its window
+// error is below SELECT_RATIO times the refined one's, rows then columns.
+@compute @workgroup_size(16, 16)
+fn select_field(@builtin(global_invocation_id) id: vec3<u32>) {
+    let w = params.width;
+    let h = params.height;
+    if id.x >= w || id.y >= h {
+        return;
+    }
+    var ed = 0.0;
+    var er = 0.0;
+    for (var dy = -SELECT_R; dy <= SELECT_R; dy++) {
+        let qy = i32(clamp_index(i32(id.y) + dy, h));
+        for (var dx = -SELECT_R; dx <= SELECT_R; dx++) {
+            let qx = i32(clamp_index(i32(id.x) + dx, w));
+            let q = u32(qy) * w + u32(qx);
+            ed += warp_error(qx, qy, densified[q]);
+            er += warp_error(qx, qy, refined[q]);
+        }
+    }
+    let i = id.y * w + id.x;
+    if ed < SELECT_RATIO * er {
+        selected[i] = densified[i];
+    } else {
+        selected[i] = refined[i];
+    }
 }

@@ -274,6 +274,12 @@ fn linear_float_input_far_above_one() {
     check_case(FlowCase::LinearFloat);
 }
 
+/// Pass 7b (the select kernel) keeps the disk on the GPU as on the CPU.
+#[test]
+fn small_fast_object() {
+    check_case(FlowCase::SmallFast);
+}
+
 /// Mean occlusion that truly occluded pixels must at least reach, and that
 /// visible pixels must stay under (the CPU test's figures).
 const OCCLUSION_HIT: f32 = 0.5;

@@ -77,8 +77,8 @@ use morph_core::flow::FlowField;
 use morph_core::ops::flow::spec::{
     CONSISTENCY_ABS, CONSISTENCY_REL, DATA_EPSILON, DENSIFY_TAU, EDGE_SIGMA,
     HESSIAN_REGULARIZATION, NORMALIZE_EPSILON, NORMALIZE_RADIUS, OMEGA, POLISH_LAMBDA,
-    POLISH_MAX_STEP, POLISH_RADIUS, SIGMA_RANGE, SIGMA_SPACE, SMOOTH_EPSILON, SPREAD_HIGH,
-    SPREAD_LOW, level_count, patch_grid,
+    POLISH_MAX_STEP, POLISH_RADIUS, SELECT_RADIUS, SELECT_RATIO, SIGMA_RANGE, SIGMA_SPACE,
+    SMOOTH_EPSILON, SPREAD_HIGH, SPREAD_LOW, level_count, patch_grid,
 };
 use morph_core::ops::flow::{FlowParams, FlowResult, FlowTrace, LevelTrace};
 use rayon::prelude::*;
@@ -172,6 +172,9 @@ const _: () = assert!(std::mem::size_of::<GpuFlowParams>() == 128);
 // is the polish's window (POLISH_R, a 20 × 20 tile for 16 × 16 pixels).
 const _: () = assert!(NORMALIZE_RADIUS == 2);
 const _: () = assert!(POLISH_RADIUS == 2);
+// The select pass's window and ratio are constants of the shader.
+const _: () = assert!(SELECT_RADIUS == 2);
+const _: () = assert!(SELECT_RATIO == 0.8);
 
 impl GpuFlowParams {
     /// The constants of `params` (sizes 0, set per pass).
@@ -337,6 +340,10 @@ kernel!(
     DENSIFY_KERNEL, FLOW_SEARCH, "densify", PIXEL_WORKGROUP, [U, R, R, R, W]
 );
 kernel!(
+    /// Pass 7b: the densified or the refined vector, per pixel.
+    SELECT_KERNEL, FLOW_SEARCH, "select_field", PIXEL_WORKGROUP, [U, R, R, R, R, W]
+);
+kernel!(
     /// Pass 7: the warp pass of the variational refinement.
     WARP_KERNEL, FLOW_REFINE, "warp", PIXEL_WORKGROUP, [U, R, R, R, W]
 );
@@ -380,6 +387,7 @@ struct Kernels {
     upsample: Arc<Kernel>,
     search: Arc<Kernel>,
     densify: Arc<Kernel>,
+    select: Arc<Kernel>,
     warp: Arc<Kernel>,
     weights: Arc<Kernel>,
     sweep: Arc<Kernel>,
@@ -401,6 +409,7 @@ impl Kernels {
             upsample: ctx.kernel(&UPSAMPLE_KERNEL, &[])?,
             search: ctx.kernel(&SEARCH_KERNEL, &[])?,
             densify: ctx.kernel(&DENSIFY_KERNEL, &[])?,
+            select: ctx.kernel(&SELECT_KERNEL, &[])?,
             warp: ctx.kernel(&WARP_KERNEL, &[])?,
             weights: ctx.kernel(&WEIGHTS_KERNEL, &[])?,
             sweep: ctx.kernel(&SWEEP_KERNEL, &[])?,
@@ -462,8 +471,11 @@ impl Batch {
     }
 
     /// Records the queued dispatches as one compute pass and empties the
-    /// batch.
+    /// batch (nothing when none are queued).
     fn record(&mut self, frame: &mut Frame<'_>, label: &'static str) -> Result<()> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
         let dispatches: Vec<Dispatch<'_>> = self
             .items
             .iter()
@@ -739,6 +751,21 @@ fn direction(
         } else {
             params.refine_iterations
         };
+        // Pass 7b needs the densified field after the refinement.
+        let before_refine = if l > 0 && outer > 0 {
+            let copy = buffer(frame, w * h, VEC2, "flow densified (select)")?;
+            batch.record(frame, "flow.search")?;
+            frame.encoder().copy_buffer_to_buffer(
+                dense.buffer(),
+                0,
+                copy.buffer(),
+                0,
+                dense.size(),
+            );
+            Some(copy)
+        } else {
+            None
+        };
         if outer > 0 && w * h <= SMALL_LEVEL_PIXELS {
             let coeff = buffer(frame, w * h, VEC4, "flow refinement terms")?;
             let robust = buffer(frame, w * h, VEC2, "flow robust weights")?;
@@ -765,6 +792,19 @@ fn direction(
                 }
             }
         }
+        let dense = match before_refine {
+            Some(before) => {
+                let selected = buffer(frame, w * h, VEC2, "flow field (selected)")?;
+                batch.run(
+                    frame,
+                    &k.select,
+                    &[&lv.main, la, nb, &before, &dense, &selected],
+                    g,
+                )?;
+                selected
+            }
+            None => dense,
+        };
         batch.record(frame, "flow.level")?;
         if trace {
             traced.push(LevelBuffers {

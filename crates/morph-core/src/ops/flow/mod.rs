@@ -64,7 +64,11 @@
 //!    then 8 fixed-point iterations (3 at level 0), each a weights pass and
 //!    5 red–black SOR sweeps (a red pass and a black pass per sweep) of a
 //!    Charbonnier brightness-constancy + edge-weighted Charbonnier
-//!    smoothness energy (α 4).
+//!    smoothness energy (α 4). Then, at levels coarser than the analysis
+//!    resolution, **7b, selection** (`select.rs`, per pixel): the densified
+//!    vector replaces the refined one where its 5×5 window warping error is
+//!    below 0.8 times the refined one's (small objects the smoothness would
+//!    erase).
 //!
 //! Then, at the input's size:
 //!
@@ -118,6 +122,7 @@ pub(crate) mod luma;
 pub(crate) mod plane;
 pub(crate) mod polish;
 pub(crate) mod pyramid;
+pub(crate) mod select;
 pub(crate) mod upsample;
 pub(crate) mod variational;
 
@@ -137,6 +142,7 @@ pub mod spec {
     pub use super::luma::{LINEAR_FLOOR, LUMA_WEIGHTS, SHOULDER_SLOPE};
     pub use super::polish::{POLISH_LAMBDA, POLISH_MAX_STEP, POLISH_MIN_DET, POLISH_RADIUS};
     pub use super::pyramid::REDUCE_TAPS;
+    pub use super::select::{SELECT_RADIUS, SELECT_RATIO};
     pub use super::upsample::{SIGMA_RANGE, SIGMA_SPACE, SPREAD_HIGH, SPREAD_LOW};
     pub use super::variational::{DATA_EPSILON, OMEGA, SMOOTH_EPSILON};
     pub use super::{DENSIFY_TAU, EDGE_SIGMA, NORMALIZE_EPSILON, NORMALIZE_RADIUS};
@@ -395,12 +401,23 @@ fn flow_at_analysis_traced(
         if l == 0 {
             rp.outer = params.finest_refine_iterations as usize;
         }
+        // Pass 7b compares the two, where the refinement ran and the level
+        // is coarser than the analysis resolution.
+        let select = l > 0 && rp.outer > 0;
         let mut refined = densified;
         match trace.as_mut() {
-            None => variational::refine(l0, l1, &mut refined, &rp),
+            None if !select => variational::refine(l0, l1, &mut refined, &rp),
+            None => {
+                let densified = refined.clone();
+                variational::refine(l0, l1, &mut refined, &rp);
+                select::keep_better(&l0.image, &l1.image, &densified, &mut refined);
+            }
             Some(trace) => {
                 let densified = refined.clone();
                 variational::refine(l0, l1, &mut refined, &rp);
+                if select {
+                    select::keep_better(&l0.image, &l1.image, &densified, &mut refined);
+                }
                 trace(LevelTrace {
                     level: l,
                     normalized: l0.image.data.clone(),
@@ -440,7 +457,8 @@ pub struct LevelTrace {
     pub patches: Vec<[f32; 2]>,
     /// Pass 6: the dense flow before refinement.
     pub densified: FlowField,
-    /// Pass 7: the refined flow.
+    /// Pass 7 (and 7b): the refined flow, after the selection at levels
+    /// coarser than the analysis resolution.
     pub refined: FlowField,
 }
 

@@ -56,6 +56,21 @@ fn linear_float_input_far_above_one() {
     check_case(FlowCase::LinearFloat);
 }
 
+/// The disk's own vectors, both ways: what matters for interpolating it
+/// (about 15 px off without pass 7b, which keeps the search's vectors).
+#[test]
+fn a_small_fast_object_keeps_its_motion() {
+    let (pair, result) = check_case(FlowCase::SmallFast);
+    let forward = epe(&result.forward, &pair.forward, |k| {
+        pair.forward[k] == [-12.0, 7.0]
+    });
+    let backward = epe(&result.backward, &pair.backward, |k| {
+        pair.backward[k] == [12.0, -7.0]
+    });
+    eprintln!("small fast object: the disk's EPE forward {forward:.3}, backward {backward:.3}");
+    assert!(forward < 2.0 && backward < 2.0, "{forward} {backward}");
+}
+
 /// Mean occlusion that truly occluded pixels must at least reach.
 const OCCLUSION_HIT: f32 = 0.5;
 /// Mean occlusion that visible pixels must stay under.
