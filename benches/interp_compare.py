@@ -18,7 +18,11 @@ Cases (motion from t = 0 to t = 1): translation (13.3, -7.6) px, large
 px, gain 1.3 + 0.05 at t = 1, halfway at 0.5), noise ((4.2, 2.9) px, sigma
 3/255 grain in every frame), deform ((5, -3) px and a smooth non-rigid
 displacement of five 6-14 px bumps), objects (background (-4, 2) px, three
-overlapping disks of other photos moving 27-31 px in different directions).
+overlapping disks of other photos moving 27-31 px in different directions),
+and, named on the command line only, objects1, objects2, ...: 3-5 disks of
+radius 6-20 % of the height moving 10-35 px in random directions over a
+background moving up to 8 px, drawn from seed N (small fast objects, where
+coarse-to-fine flow is weakest).
 
 Methods:
   blend      (A + B)/2.

@@ -2,8 +2,9 @@
 //! [`morph_core::ops::flow`] (the specification; its module docs list the
 //! nine passes and their arithmetic) as compute kernels, twin of
 //! `shaders/flow_pyramid.wgsl` (passes 1–3), `shaders/flow_search.wgsl`
-//! (4–6), `shaders/flow_refine.wgsl` (7) and `shaders/flow_output.wgsl`
-//! (8, 8b and 9), which share `shaders/common/flow.wgsl`.
+//! (4–6 and 7b), `shaders/flow_refine.wgsl` (7) and
+//! `shaders/flow_output.wgsl` (8, 8b and 9), which share
+//! `shaders/common/flow.wgsl`.
 //!
 //! # On the device
 //! One [`Frame`] does everything: the two frames are uploaded once, every
@@ -11,7 +12,9 @@
 //! normalisation with edge weights, gradients) and of each direction (per
 //! level: initial flow, inverse search with one invocation per patch,
 //! densification, the warp pass, then per fixed-point iteration a weights
-//! pass and red and black SOR sweeps; then the edge-aware upsampling and
+//! pass and red and black SOR sweeps, at levels coarser than the analysis
+//! resolution a copy of the densified field before them and the selection
+//! after; then the edge-aware upsampling and
 //! the occlusion check) is a compute dispatch into the same command
 //! encoder, intermediates stay in pooled device buffers, and only the
 //! result is read back. Nothing is created per pass: pipelines come from

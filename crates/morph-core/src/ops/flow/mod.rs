@@ -114,6 +114,12 @@
 //! (Before pass 8b, 1/2 and 1/4 measured 0.136 px / 100 ms and 0.255 px /
 //! 40 ms: the polish costs about a full-resolution pass per direction.)
 //!
+//! With pass 7b (2026-11-23, a slower day: DIS medium 0.393 px / 164 ms,
+//! ultrafast 0.800 / 19 in the same run): 1/2 0.181 px / 200 ms, 1/4 0.259
+//! px / 117 ms. The EPE rose (most at the 61-px pan, 0.166 → 0.333 px at
+//! 1/4) for small fast objects the estimator used to lose entirely; see
+//! `select.rs` for the trade and the interpolation figures.
+//!
 //! `tests.rs` states per-case thresholds on small frames.
 
 pub(crate) mod consistency;

@@ -6,13 +6,19 @@
 //! refinement's smoothness term (its cost grows with the object's outline,
 //! the data term's gain with its area) smooths it into the background,
 //! although the inverse search had found it. Measured on the dev VM
-//! (`benches/interp_compare.py`, 720p, seven scenes of 3–5 disks moving
-//! 10–35 px over a moving background): without this pass 29.98 dB at 1/4
-//! analysis (OpenCV DIS 35.47 dB); the disks' flow was off by 13–35 px. With
-//! it, 33.96 dB, the disks within about a pixel. Dropping the coarse
-//! refinement altogether found the disks as well but lost large motion
-//! (EPE 0.17 → 0.73 px on the 61-px pan), and a smaller smoothness weight
-//! at coarse levels did not keep the smallest disks.
+//! (`benches/interp_compare.py`, 720p, 2026-11-23), on the six scenes
+//! `objects1`–`objects6` (3–5 disks moving 10–35 px over a moving
+//! background): 28.81 / 29.09 dB at 1/4 / 1/2 analysis before, the disks'
+//! flow 13–35 px off; 33.66 / 34.89 dB with this pass (OpenCV DIS-medium
+//! 35.69 dB). On the older cases: layers +1.15 / +2.0 dB, brightness
+//! −0.66 / −0.54 dB, the rest within 0.25 dB. The flow's mean EPE over
+//! `benches/flow_compare.py`'s eight cases rose from 0.211 / 0.132 px to
+//! 0.259 / 0.181 px (DIS-medium 0.393), mostly at the 61-px pan (0.166 →
+//! 0.333 px at 1/4). Cost: a one-way 1080p flow 92.5 → 89.3 ms at 1/4 and
+//! 152.9 → 159.1 ms at 1/2 (min of 4 × 5 runs, old and new interleaved).
+//! Tried first: no refinement at coarse levels (found the disks, but the
+//! pan's EPE went to 0.73 px), a smoothness weight halved at each coarser
+//! level (kept the larger disks only; the layers case lost 0.5 dB).
 //!
 //! The test, per pixel `p`: `E(u) = Σ |B(q + u(q)) − A(q)|` over the 5×5
 //! window `q` around `p` (rows then columns from the top left, positions
