@@ -263,27 +263,13 @@ fn densify(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let cols = covering(id.x, w, params.nx);
     let rows = covering(id.y, h, params.ny);
-    let v0 = level0[id.y * w + id.x].x;
-    let wf = f32(w);
-    let hf = f32(h);
     var su = 0.0;
     var sv = 0.0;
     var sw = 0.0;
     for (var j = rows.x; j <= rows.y; j++) {
         for (var i = cols.x; i <= cols.y; i++) {
             let u = patches_in[j * params.nx + i];
-            let ux = clamp(u.x, -wf - 1.0, wf + 1.0);
-            let uy = clamp(u.y, -hf - 1.0, hf + 1.0);
-            let flx = floor(ux);
-            let fly = floor(uy);
-            let ix = i32(id.x) + i32(flx);
-            let iy = i32(id.y) + i32(fly);
-            let fx = ux - flx;
-            let fy = uy - fly;
-            let top = b_at(ix, iy) + fx * (b_at(ix + 1, iy) - b_at(ix, iy));
-            let bottom = b_at(ix, iy + 1) + fx * (b_at(ix + 1, iy + 1) - b_at(ix, iy + 1));
-            let diff = top + fy * (bottom - top) - v0;
-            let wgt = 1.0 / max(abs(diff), params.tau);
+            let wgt = 1.0 / max(warp_error(i32(id.x), i32(id.y), u), params.tau);
             su += wgt * u.x;
             sv += wgt * u.y;
             sw += wgt;
@@ -297,7 +283,8 @@ const SELECT_R: i32 = 2;
 // select.rs SELECT_RATIO.
 const SELECT_RATIO: f32 = 0.8;
 
-// select.rs `warp_error`: densification's |B(x + u) − A(x)| at pixel (x, y).
+// dis.rs densification's |B(x + u) − A(x)| at pixel (x, y), u clamped to a pixel
+// beyond the level (select.rs `warp_error` for pass 7b).
 fn warp_error(x: i32, y: i32, u: vec2<f32>) -> f32 {
     let wf = f32(params.width);
     let hf = f32(params.height);

@@ -735,29 +735,18 @@ fn direction(
         )?;
         let dense = buffer(frame, w * h, VEC2, "flow field")?;
         batch.run(frame, &k.densify, &[&lv.main, la, nb, &patches, &dense], g)?;
-        let densified = if trace {
-            batch.record(frame, "flow.search")?;
-            let copy = buffer(frame, w * h, VEC2, "flow densified (trace)")?;
-            frame.encoder().copy_buffer_to_buffer(
-                dense.buffer(),
-                0,
-                copy.buffer(),
-                0,
-                dense.size(),
-            );
-            Some(copy)
-        } else {
-            None
-        };
         let outer = if l == 0 {
             params.finest_refine_iterations
         } else {
             params.refine_iterations
         };
-        // Pass 7b needs the densified field after the refinement.
-        let before_refine = if l > 0 && outer > 0 {
-            let copy = buffer(frame, w * h, VEC2, "flow densified (select)")?;
+        // Pass 7b runs where the refinement does, at coarse levels.
+        let select = l > 0 && outer > 0;
+        // The densified field as it is before the refinement: for the
+        // trace, and for pass 7b to compare with the refined one.
+        let densified = if trace || select {
             batch.record(frame, "flow.search")?;
+            let copy = buffer(frame, w * h, VEC2, "flow densified")?;
             frame.encoder().copy_buffer_to_buffer(
                 dense.buffer(),
                 0,
@@ -795,18 +784,18 @@ fn direction(
                 }
             }
         }
-        let dense = match before_refine {
-            Some(before) => {
+        let dense = match &densified {
+            Some(before) if select => {
                 let selected = buffer(frame, w * h, VEC2, "flow field (selected)")?;
                 batch.run(
                     frame,
                     &k.select,
-                    &[&lv.main, la, nb, &before, &dense, &selected],
+                    &[&lv.main, la, nb, before, &dense, &selected],
                     g,
                 )?;
                 selected
             }
-            None => dense,
+            _ => dense,
         };
         batch.record(frame, "flow.level")?;
         if trace {
