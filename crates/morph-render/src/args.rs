@@ -104,7 +104,10 @@ pub struct OutputOpts {
     /// Keep rendering the other frames after one fails (exit code 1 at the end).
     #[arg(long)]
     pub keep_going: bool,
-    /// EXR compression.
+    /// EXR compression: none, rle, zips, zip, piz (lossless); pxr24
+    /// (lossless for half, lossy for float); b44, b44a, dwaa, dwab (lossy).
+    /// zip is what Nuke and oiiotool write; piz is often smaller and faster
+    /// to write on grainy plates.
     #[arg(long, value_name = "NAME", default_value = "zip")]
     pub compression: String,
     /// Sample format of the output (default: the input's, or the format's
@@ -532,7 +535,10 @@ pub struct FrequencyArgs {
     /// Leave outputs that already exist alone.
     #[arg(long)]
     pub skip_existing: bool,
-    /// EXR compression.
+    /// EXR compression: none, rle, zips, zip, piz (lossless); pxr24
+    /// (lossless for half, lossy for float); b44, b44a, dwaa, dwab (lossy).
+    /// zip is what Nuke and oiiotool write; piz is often smaller and faster
+    /// to write on grainy plates.
     #[arg(long, value_name = "NAME", default_value = "zip")]
     pub compression: String,
     /// Where the work runs.

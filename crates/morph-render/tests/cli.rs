@@ -60,6 +60,11 @@ fn help_lists_every_subcommand() {
     ] {
         assert!(text.contains(cmd), "--help lacks {cmd}:\n{text}");
     }
+    // Every EXR compression the writer takes is named where it is chosen.
+    let clamp = stdout(&run(&["clamp", "--help"]));
+    for c in morph_io::format::ExrCompression::ALL {
+        assert!(clamp.contains(c.name()), "clamp --help lacks {}", c.name());
+    }
 }
 
 #[test]
