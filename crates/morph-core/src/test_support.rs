@@ -103,20 +103,10 @@ pub fn random_image(width: u32, height: u32, seed: u64, lo: f32, hi: f32) -> Ima
 pub fn rotation_stmap(w: u32, h: u32, angle: f64, zoom: f64) -> Image {
     let (c, s) = (angle.cos(), angle.sin());
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-    let pixels = (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let (dx, dy) = ((x as f64 + 0.5 - cx) * zoom, (y as f64 + 0.5 - cy) * zoom);
-            let (u, v) = (cx + c * dx - s * dy, cy + s * dx + c * dy);
-            [
-                (u / w as f64) as f32,
-                ((h as f64 - v) / h as f64) as f32,
-                0.0,
-                1.0,
-            ]
-        })
-        .collect();
-    Image::from_pixels(w, h, pixels)
+    crate::ops::stmap::parity::map_from_fn(w, h, w, h, |x, y| {
+        let (dx, dy) = ((x - cx) * zoom, (y - cy) * zoom);
+        (cx + c * dx - s * dy, cy + s * dx + c * dy)
+    })
 }
 
 /// A smooth seeded test pattern (sums of sines plus a little noise), closer

@@ -2,6 +2,7 @@
 //! modes, NaN, matte and extra channels, and the aliasing of each filter on a
 //! strongly minifying map measured against a supersampled reference.
 
+use super::parity::map_from_fn;
 use super::*;
 use crate::image::{Rect, SampleFormat};
 use crate::params::{FramingMode, RepeatMode, Window};
@@ -50,25 +51,6 @@ fn params(filter: StMapFilter, repeat: RepeatMode) -> StMapParams {
 /// The identity STMap as a user's tool writes it: `((x+½)/W, (H−y−½)/H)` in f32.
 fn identity_map(w: u32, h: u32) -> Image {
     map_from_fn(w, h, w, h, |x, y| (x, y))
-}
-
-/// An STMap of `w × h` whose pixel centre `(x+½, y+½)` (top-down) samples the
-/// Front position `f(x+½, y+½)` (Front pixels, top-down) of a `fw × fh` Front
-/// under the Entire Front framing.
-fn map_from_fn(w: u32, h: u32, fw: u32, fh: u32, f: impl Fn(f64, f64) -> (f64, f64)) -> Image {
-    let pixels = (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let (u, v) = f(x as f64 + 0.5, y as f64 + 0.5);
-            [
-                (u / fw as f64) as f32,
-                ((fh as f64 - v) / fh as f64) as f32,
-                0.0,
-                1.0,
-            ]
-        })
-        .collect();
-    Image::from_pixels(w, h, pixels)
 }
 
 fn warp(front: &Image, map: &Image, p: &StMapParams) -> Image {
